@@ -1,0 +1,153 @@
+#include "util.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+int
+aa_safe_close(int fd)
+{
+    if (fd >= 0) {
+        int e = errno;
+        (void)close(fd);
+        errno = e;
+    }
+    return -1;
+}
+
+int
+aa_write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            return -EIO;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int
+aa_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len)
+{
+    cleanup_fd int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    if (S_ISDIR(st.st_mode))
+        return -EISDIR;
+    size_t cap = 4096, len = 0;
+    cleanup_free char *buf = malloc(cap + 1);
+    if (!buf)
+        return -ENOMEM;
+    for (;;) {
+        if (len == cap) {
+            if (cap > max)
+                return -EFBIG;
+            size_t ncap = cap * 2;
+            char *nb = realloc(buf, ncap + 1);
+            if (!nb)
+                return -ENOMEM;
+            buf = nb;
+            cap = ncap;
+        }
+        ssize_t n = read(fd, buf + len, cap - len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if (len > max)
+            return -EFBIG;
+    }
+    buf[len] = '\0';
+    *ret_buf = AA_TAKE_PTR(buf);
+    if (ret_len)
+        *ret_len = len;
+    return 0;
+}
+
+void
+aa_log(const char *fmt, ...)
+{
+    char msg[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "admin-audit: %s\n", msg);
+}
+
+int
+aa_log_errno(int r, const char *fmt, ...)
+{
+    char msg[4096];
+    va_list ap;
+    errno = r < 0 ? -r : r;
+    va_start(ap, fmt);
+    (void)vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "admin-audit: %s\n", msg);
+    return r;
+}
+
+void
+aa_format_timestamp(const struct timespec *ts, char buf[AA_TIMESTAMP_MAX])
+{
+    struct tm tm;
+    time_t t = ts->tv_sec;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(buf, AA_TIMESTAMP_MAX, "%Y-%m-%dT%H:%M:%S", &tm);
+    (void)snprintf(buf + n, AA_TIMESTAMP_MAX - n, ".%06ldZ", ts->tv_nsec / 1000);
+}
+
+void
+aa_hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 0xf];
+    }
+    out[2 * n] = '\0';
+}
+
+int
+aa_sha256_hex(const void *buf, size_t len, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+        return -EIO;
+    aa_hex(md, 32, out);
+    return 0;
+}
+
+char *
+aa_strstrip(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && strchr(" \t\r\n\v\f", s[n - 1]))
+        s[--n] = '\0';
+    size_t i = 0;
+    while (s[i] && strchr(" \t\r\n\v\f", s[i]))
+        i++;
+    if (i)
+        memmove(s, s + i, n - i + 1);
+    return s;
+}
