@@ -1,0 +1,1 @@
+create users id,email,locale

@@ -1,0 +1,51 @@
+/* Break-glass support (contract §2 break-glass, issue "Break-glass sessions"):
+ * the terminal the session runs on (a pty the wrapper owns, recorded as
+ * asciicast v2 beside the journal), the stub document written before the
+ * command starts when the task has none, and the post-mortem owed after. */
+#pragma once
+
+#include <json-c/json.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct aa_breakglass_tty;
+
+/* Before fork: open a pty sized like our terminal (stdin), put our terminal
+ * in raw mode, and create <dir>/<session>.cast.  Returns 0 and *ret, or
+ * -ENOTTY when stdin is not a terminal (then the session runs on the
+ * caller's stdio unrecorded and says so), or -errno. */
+int aa_breakglass_tty_open(const char *journal_path, const char *session_id, const char *command,
+                           bool record_input, struct aa_breakglass_tty **ret);
+
+/* In the child after fork: new session, the pty slave as controlling
+ * terminal and stdio.  Returns 0 or -errno. */
+int aa_breakglass_tty_child(struct aa_breakglass_tty *t);
+
+/* In the parent after fork: close the slave. */
+void aa_breakglass_tty_parent(struct aa_breakglass_tty *t);
+
+size_t aa_breakglass_tty_pollfds(struct aa_breakglass_tty *t, struct pollfd *fds, size_t max);
+int aa_breakglass_tty_dispatch(struct aa_breakglass_tty *t, const struct pollfd *fds, size_t n);
+void aa_breakglass_tty_winch(struct aa_breakglass_tty *t); /* SIGWINCH: resize + "r" event */
+
+/* After the last process is gone: drain, restore the terminal, close the
+ * cast; *ret_recording = {"format","file","sha256","bytes","events","input"}. */
+int aa_breakglass_tty_close(struct aa_breakglass_tty *t, struct json_object **ret_recording);
+
+/* The recording file's path (for session.start session.recording). */
+const char *aa_breakglass_tty_cast_path(const struct aa_breakglass_tty *t);
+
+/* BG-2: when the task named by --task has no document, write a stub
+ * ADM-NNN.md (Category emergency, Status draft, the command, the reason)
+ * before the command starts.  Returns 0 (path in *ret_path, owned), or -errno
+ * with a message in err. */
+int aa_breakglass_write_stub(const char *tasks_dir, const char *task_id, char *const *command,
+                             const char *reason, const char *incident, const char *operator_name,
+                             char **ret_path, char *err, size_t errlen);
+
+/* BG-7: after session.end, write the post-mortem stub
+ * <project>/.aiwg/incidents/PM-<task or session>-<YYYYMMDD>.md from the
+ * session's records in the journal.  Returns 0 (path in *ret_path) or -errno. */
+int aa_breakglass_write_postmortem(const char *incidents_dir, const char *journal_path,
+                                   const char *session_id, char **ret_path);
