@@ -1,0 +1,1029 @@
+/* The wrapper's end of the shim channel (include/admin-audit/protocol.h).
+ *
+ * Two abstract AF_UNIX sockets: a SOCK_SEQPACKET listener (one connection per
+ * exec attempt; the shim blocks until our ack, which we send only once the
+ * record is in the journal) and a SOCK_DGRAM socket with SO_PASSCRED for
+ * connect/lookup reports.  Every peer is authenticated by the kernel's
+ * credentials (SO_PEERCRED / SCM_CREDENTIALS) and aa_session_is_member().
+ * The abstract namespace has no permission bits, so children that drop
+ * privileges (setpriv, su) still reach it; strangers are rejected by pid.
+ *
+ * All descriptors live in one epoll set: the poll loop watches a single fd. */
+#include "channel.h"
+
+#include <admin-audit/protocol.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "record.h"
+#include "session.h"
+#include "util.h"
+
+#define AA_DNS_MAP 1024
+#define AA_MEMBER_CACHE 64
+#define AA_REF_LEN 96
+
+enum conn_state { CONN_ATTEMPT, CONN_RESULT, CONN_DONE };
+
+struct aa_conn {
+    int fd;
+    pid_t pid; /* kernel peer credentials */
+    uid_t uid;
+    enum conn_state state;
+    char *buf; /* owned: message being assembled */
+    size_t len, cap;
+    char *attempt; /* owned: payload of the acknowledged attempt */
+    size_t attempt_len;
+    char ref[AA_REF_LEN]; /* event.id of the attempt */
+    struct aa_conn *prev, *next;
+};
+
+struct dns_entry {
+    pid_t pid;
+    int family;
+    unsigned char addr[16];
+    char *name; /* owned, raw bytes + NUL */
+    size_t name_len;
+    char ref[AA_REF_LEN];
+};
+
+struct aa_channel {
+    struct aa_session *s; /* borrowed */
+    int epfd, lfd, dfd;
+    char base[96];
+    struct aa_conn *conns;
+    struct dns_entry dns[AA_DNS_MAP];
+    size_t dns_next;
+    pid_t members[AA_MEMBER_CACHE];
+    size_t members_next;
+};
+
+/* Decoded report; byte fields point into the message buffer (borrowed). */
+struct report {
+    bool have[128];
+    int64_t num[128];
+    struct aa_bytes str[128];
+    struct aa_bytes *args; /* owned */
+    size_t argc;
+    struct aa_bytes ips[AA_PROTO_MAX_IPS];
+    size_t nips;
+};
+
+static void
+report_free(struct report *r)
+{
+    free(r->args);
+    r->args = NULL;
+}
+
+/* Parse a TLV payload.  Returns 0 or -EBADMSG / -ENOMEM. */
+static int
+report_parse(const char *p, size_t n, struct report *r)
+{
+    memset(r, 0, sizeof *r);
+    size_t cap = 0;
+    size_t off = 0;
+    while (off < n) {
+        struct aa_proto_tlv t;
+        if (n - off < sizeof t)
+            return -EBADMSG;
+        memcpy(&t, p + off, sizeof t);
+        off += sizeof t;
+        if (t.len > n - off)
+            return -EBADMSG;
+        const char *v = p + off;
+        off += t.len;
+        if (t.tag >= 128)
+            continue; /* unknown: ignore (forward compatible) */
+        if (t.tag == AA_T_ARG) {
+            if (r->argc == cap) {
+                size_t nc = cap ? cap * 2 : 16;
+                struct aa_bytes *na = realloc(r->args, nc * sizeof *na);
+                if (!na)
+                    return -ENOMEM;
+                r->args = na;
+                cap = nc;
+            }
+            r->args[r->argc++] = (struct aa_bytes){v, t.len};
+            continue;
+        }
+        if (t.tag == AA_T_DNS_IP) {
+            if (r->nips < AA_PROTO_MAX_IPS && (t.len == 5 || t.len == 17))
+                r->ips[r->nips++] = (struct aa_bytes){v, t.len};
+            continue;
+        }
+        r->have[t.tag] = true;
+        r->str[t.tag] = (struct aa_bytes){v, t.len};
+        if (t.len == sizeof(int64_t))
+            memcpy(&r->num[t.tag], v, sizeof(int64_t));
+    }
+    return 0;
+}
+
+static int64_t
+rnum(const struct report *r, int tag, int64_t dflt)
+{
+    return r->have[tag] && r->str[tag].n == sizeof(int64_t) ? r->num[tag] : dflt;
+}
+
+static const char *
+errno_name(int e, char buf[16])
+{
+    const char *n = strerrorname_np(e);
+    if (n)
+        return n;
+    (void)snprintf(buf, 16, "E%d", e);
+    return buf;
+}
+
+static void
+get_event_id(struct json_object *rec, char out[AA_REF_LEN])
+{
+    struct json_object *ev, *id;
+    out[0] = '\0';
+    if (json_object_object_get_ex(rec, "event", &ev) && json_object_object_get_ex(ev, "id", &id) &&
+        json_object_is_type(id, json_type_string))
+        (void)snprintf(out, AA_REF_LEN, "%s", json_object_get_string(id));
+}
+
+static int
+set_id_str(struct json_object *rec, const char *path, int64_t v)
+{
+    char b[24];
+    (void)snprintf(b, sizeof b, "%lld", (long long)v);
+    return aa_rec_set_str(rec, path, b);
+}
+
+/* ---- membership ------------------------------------------------------------ */
+
+static bool
+member(struct aa_channel *ch, pid_t pid)
+{
+    if (pid <= 0)
+        return false;
+    for (size_t i = 0; i < AA_MEMBER_CACHE; i++)
+        if (ch->members[i] == pid)
+            return true;
+    if (!aa_session_is_member(ch->s, pid))
+        return false;
+    ch->members[ch->members_next++ % AA_MEMBER_CACHE] = pid;
+    return true;
+}
+
+/* ---- process.exec ----------------------------------------------------------- */
+
+/* Build a process.exec record from an attempt report.  phase "attempt" or
+ * "result" (err != 0, ref = the attempt's event.id). */
+static struct json_object *
+exec_record(struct aa_channel *ch, pid_t peer, const struct report *r, const char *phase, int err,
+            const char *ref)
+{
+    struct aa_counts *counts = aa_session_counts(ch->s);
+    struct json_object *rec =
+        aa_record_new(aa_session_envelope(ch->s), "process.exec", err ? "failure" : "unknown",
+                      NULL, peer);
+    if (!rec)
+        return NULL;
+    struct aa_bytes exe = r->str[AA_T_EXECUTABLE];
+    if (!exe.n)
+        exe = r->str[AA_T_PATH_ARG];
+    const char *name = exe.p ? memrchr(exe.p, '/', exe.n) : NULL;
+    size_t name_off = name ? (size_t)(name - exe.p) + 1 : 0;
+    int rc = 0;
+    rc |= aa_rec_set_bytes(rec, "process.executable", exe.p ? exe.p : "", exe.n, false, counts);
+    rc |= aa_rec_set_bytes(rec, "process.name", exe.p ? exe.p + name_off : "", exe.n - name_off,
+                           false, counts);
+    rc |= aa_rec_set_args(rec, "process.args", r->args, r->argc, counts);
+    rc |= aa_rec_set_bytes(rec, "process.working_directory", r->str[AA_T_CWD].p ?: "",
+                           r->str[AA_T_CWD].n, false, counts);
+    rc |= aa_rec_set_int(rec, "process.parent.pid", rnum(r, AA_T_PPID, 0));
+    rc |= set_id_str(rec, "process.user.id", rnum(r, AA_T_EUID, -1));
+    rc |= set_id_str(rec, "process.real_user.id", rnum(r, AA_T_UID, -1));
+    rc |= set_id_str(rec, "process.group.id", rnum(r, AA_T_GID, -1));
+    if (err) {
+        char b[16];
+        rc |= aa_rec_set_str(rec, "error.code", errno_name(err, b));
+        const char *msg = strerrordesc_np(err);
+        if (msg)
+            rc |= aa_rec_set_str(rec, "error.message", msg);
+    }
+    rc |= aa_rec_set_bytes(rec, "audit.exec.api", r->str[AA_T_API].p ?: "", r->str[AA_T_API].n,
+                           false, counts);
+    rc |= aa_rec_set_str(rec, "audit.exec.phase", phase);
+    if (r->have[AA_T_PATH_ARG])
+        rc |= aa_rec_set_bytes(rec, "audit.exec.path_arg", r->str[AA_T_PATH_ARG].p,
+                               r->str[AA_T_PATH_ARG].n, true, counts);
+    if (ref)
+        rc |= aa_rec_set_str(rec, "audit.ref", ref);
+    int64_t rpid = rnum(r, AA_T_PID, peer);
+    if (rpid != peer)
+        rc |= aa_rec_set_int(rec, "audit.reported_pid", rpid);
+    rc |= aa_rec_set_str(rec, "audit.source", "shim");
+    if (rc) {
+        json_object_put(rec);
+        return NULL;
+    }
+    return rec;
+}
+
+static void
+conn_send_ack(struct aa_conn *c, enum aa_verdict v)
+{
+    struct aa_proto_ack ack;
+    memset(&ack, 0, sizeof ack);
+    ack.hdr = (struct aa_proto_hdr){.magic = AA_PROTO_MAGIC,
+                                    .version = AA_PROTO_VERSION,
+                                    .type = AA_MSG_ACK,
+                                    .len = sizeof ack - sizeof ack.hdr};
+    ack.verdict = v;
+    size_t rl = strlen(c->ref);
+    if (rl > sizeof ack.ref)
+        rl = 0;
+    ack.ref_len = (uint32_t)rl;
+    memcpy(ack.ref, c->ref, rl);
+    /* a peer that died meanwhile: nothing to do */
+    (void)send(c->fd, &ack, sizeof ack, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static int
+handle_exec(struct aa_channel *ch, struct aa_conn *c, const char *payload, size_t n)
+{
+    struct aa_counts *counts = aa_session_counts(ch->s);
+    struct report r;
+    int rp = report_parse(payload, n, &r);
+    if (rp < 0) {
+        report_free(&r);
+        counts->lost++;
+        return rp == -ENOMEM ? rp : -EBADMSG;
+    }
+    counts->execs++;
+    struct json_object *rec = exec_record(ch, c->pid, &r, "attempt", 0, NULL);
+    report_free(&r);
+    int er = rec ? aa_session_emit(ch->s, rec) : -ENOMEM;
+    if (er == 0) {
+        get_event_id(rec, c->ref);
+    } else if (!rec) {
+        counts->lost++;
+    }
+    json_object_put(rec);
+    if (er == 0 || aa_session_fail_open(ch->s)) {
+        free(c->attempt);
+        c->attempt = malloc(n ? n : 1);
+        if (c->attempt) {
+            memcpy(c->attempt, payload, n);
+            c->attempt_len = n;
+        }
+        c->state = CONN_RESULT;
+        conn_send_ack(c, AA_VERDICT_ALLOW);
+    } else {
+        counts->denied++;
+        c->state = CONN_DONE;
+        conn_send_ack(c, AA_VERDICT_DENY);
+    }
+    return 0;
+}
+
+static int
+handle_exec_result(struct aa_channel *ch, struct aa_conn *c, const char *payload, size_t n)
+{
+    struct aa_counts *counts = aa_session_counts(ch->s);
+    struct report res, att;
+    int rc = report_parse(payload, n, &res);
+    report_free(&res);
+    if (rc < 0 || !c->attempt) {
+        counts->lost++;
+        return 0;
+    }
+    int err = (int)rnum(&res, AA_T_ERRNO, 0);
+    c->state = CONN_DONE;
+    if (!err)
+        return 0;
+    rc = report_parse(c->attempt, c->attempt_len, &att);
+    struct json_object *rec =
+        rc < 0 ? NULL : exec_record(ch, c->pid, &att, "result", err, c->ref[0] ? c->ref : NULL);
+    report_free(&att);
+    if (!rec) {
+        counts->lost++;
+        return rc == -ENOMEM ? rc : 0;
+    }
+    (void)aa_session_emit(ch->s, rec); /* a failure is counted as lost by the session */
+    json_object_put(rec);
+    return 0;
+}
+
+/* ---- dns map ------------------------------------------------------------------ */
+
+static void
+dns_remember(struct aa_channel *ch, pid_t pid, const struct aa_bytes *ip, const struct aa_bytes *name,
+             const char *ref)
+{
+    struct dns_entry *e = &ch->dns[ch->dns_next++ % AA_DNS_MAP];
+    free(e->name);
+    memset(e, 0, sizeof *e);
+    e->name = malloc(name->n + 1);
+    if (!e->name)
+        return;
+    memcpy(e->name, name->p, name->n);
+    e->name[name->n] = '\0';
+    e->name_len = name->n;
+    e->pid = pid;
+    e->family = ip->p[0] == 4 ? AF_INET : AF_INET6;
+    memcpy(e->addr, ip->p + 1, ip->n - 1);
+    (void)snprintf(e->ref, sizeof e->ref, "%s", ref);
+}
+
+static const struct dns_entry *
+dns_find(const struct aa_channel *ch, pid_t pid, int family, const unsigned char *addr)
+{
+    static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    size_t alen = family == AF_INET ? 4 : 16;
+    for (size_t k = 0; k < AA_DNS_MAP; k++) {
+        const struct dns_entry *e = &ch->dns[(ch->dns_next - 1 - k) % AA_DNS_MAP];
+        if (!e->name || e->pid != pid)
+            continue;
+        if (e->family == family && memcmp(e->addr, addr, alen) == 0)
+            return e;
+        if (family == AF_INET6 && e->family == AF_INET && memcmp(addr, v4mapped, 12) == 0 &&
+            memcmp(e->addr, addr + 12, 4) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* ---- dns.lookup --------------------------------------------------------------- */
+
+static const char *
+eai_name(int rc, char buf[16])
+{
+    switch (rc) {
+    case EAI_BADFLAGS: return "EAI_BADFLAGS";
+    case EAI_NONAME: return "EAI_NONAME";
+    case EAI_AGAIN: return "EAI_AGAIN";
+    case EAI_FAIL: return "EAI_FAIL";
+    case EAI_FAMILY: return "EAI_FAMILY";
+    case EAI_SOCKTYPE: return "EAI_SOCKTYPE";
+    case EAI_SERVICE: return "EAI_SERVICE";
+    case EAI_MEMORY: return "EAI_MEMORY";
+    case EAI_SYSTEM: return "EAI_SYSTEM";
+    case EAI_OVERFLOW: return "EAI_OVERFLOW";
+    case EAI_NODATA: return "EAI_NODATA";
+    case EAI_ADDRFAMILY: return "EAI_ADDRFAMILY";
+    default: (void)snprintf(buf, 16, "EAI_%d", rc); return buf;
+    }
+}
+
+static const char *
+eai_rcode(int rc)
+{
+    switch (rc) {
+    case 0:
+    case EAI_NODATA:
+    case EAI_ADDRFAMILY:
+        return "NOERROR";
+    case EAI_NONAME:
+        return "NXDOMAIN";
+    default:
+        return "SERVFAIL";
+    }
+}
+
+static const char *
+herr_name(int h)
+{
+    switch (h) {
+    case HOST_NOT_FOUND: return "HOST_NOT_FOUND";
+    case TRY_AGAIN: return "TRY_AGAIN";
+    case NO_RECOVERY: return "NO_RECOVERY";
+    case NO_DATA: return "NO_DATA";
+    default: return "NETDB_INTERNAL";
+    }
+}
+
+static const char *
+herr_rcode(int h)
+{
+    switch (h) {
+    case 0:
+    case NO_DATA:
+        return "NOERROR";
+    case HOST_NOT_FOUND:
+        return "NXDOMAIN";
+    default:
+        return "SERVFAIL";
+    }
+}
+
+static void
+format_ip(const unsigned char *raw, int family, char out[INET6_ADDRSTRLEN])
+{
+    if (!inet_ntop(family, raw, out, INET6_ADDRSTRLEN))
+        out[0] = '\0';
+}
+
+static int
+handle_dns(struct aa_channel *ch, pid_t peer, const struct report *r)
+{
+    struct aa_counts *counts = aa_session_counts(ch->s);
+    bool ptr = rnum(r, AA_T_DNS_QFAMILY, AF_UNSPEC) == -1;
+    bool by_herr = r->have[AA_T_DNS_HERR];
+    int code = (int)(by_herr ? rnum(r, AA_T_DNS_HERR, 0) : rnum(r, AA_T_DNS_EAI, 0));
+    counts->lookups++;
+    struct json_object *rec = aa_record_new(aa_session_envelope(ch->s), "dns.lookup",
+                                            code ? "failure" : "success", NULL, peer);
+    if (!rec) {
+        counts->lost++;
+        return -ENOMEM;
+    }
+    int rc = 0;
+    char ipbuf[INET6_ADDRSTRLEN];
+    rc |= aa_rec_set_str(rec, "dns.type", "answer");
+    if (ptr) {
+        if (r->nips) {
+            format_ip((const unsigned char *)r->ips[0].p + 1, r->ips[0].p[0] == 4 ? AF_INET : AF_INET6,
+                      ipbuf);
+            rc |= aa_rec_set_str(rec, "dns.question.name", ipbuf);
+        }
+        rc |= aa_rec_set_str(rec, "dns.question.type", "PTR");
+    } else {
+        rc |= aa_rec_set_bytes(rec, "dns.question.name", r->str[AA_T_DNS_NAME].p ?: "",
+                               r->str[AA_T_DNS_NAME].n, false, counts);
+        int64_t qf = rnum(r, AA_T_DNS_QFAMILY, AF_UNSPEC);
+        rc |= aa_rec_set_str(rec, "dns.question.type",
+                             qf == AF_INET ? "A" : qf == AF_INET6 ? "AAAA" : "ANY");
+    }
+    struct json_object *ips = json_object_new_array();
+    if (!ips)
+        rc |= -ENOMEM;
+    for (size_t i = 0; ips && !ptr && i < r->nips; i++) {
+        format_ip((const unsigned char *)r->ips[i].p + 1, r->ips[i].p[0] == 4 ? AF_INET : AF_INET6,
+                  ipbuf);
+        json_object_array_add(ips, json_object_new_string(ipbuf)); /* steals val */
+    }
+    rc |= aa_rec_set(rec, "dns.resolved_ip", ips); /* steals val */
+    if (ptr && r->have[AA_T_DNS_ANSWER]) {
+        struct json_object *answers = json_object_new_array();
+        struct json_object *a = json_object_new_object();
+        char *data = aa_utf8_sanitize(r->str[AA_T_DNS_ANSWER].p, r->str[AA_T_DNS_ANSWER].n);
+        if (answers && a && data) {
+            json_object_object_add(a, "type", json_object_new_string("PTR")); /* steals val */
+            json_object_object_add(a, "data", json_object_new_string(data));  /* steals val */
+            json_object_array_add(answers, a);                                /* steals val */
+            a = NULL;
+            rc |= aa_rec_set(rec, "dns.answers", answers); /* steals val */
+            answers = NULL;
+        } else {
+            rc |= -ENOMEM;
+        }
+        free(data);
+        json_object_put(a);
+        json_object_put(answers);
+    }
+    rc |= aa_rec_set_str(rec, "dns.response_code", by_herr ? herr_rcode(code) : eai_rcode(code));
+    if (code) {
+        char b[16];
+        rc |= aa_rec_set_str(rec, "error.code", by_herr ? herr_name(code) : eai_name(code, b));
+    }
+    if (r->have[AA_T_DURATION])
+        rc |= aa_rec_set_int(rec, "event.duration", rnum(r, AA_T_DURATION, 0));
+    rc |= aa_rec_set_bytes(rec, "audit.dns.api", r->str[AA_T_API].p ?: "", r->str[AA_T_API].n,
+                           false, counts);
+    if (r->have[AA_T_DNS_SERVICE])
+        rc |= aa_rec_set_bytes(rec, "audit.dns.service", r->str[AA_T_DNS_SERVICE].p,
+                               r->str[AA_T_DNS_SERVICE].n, false, counts);
+    rc |= aa_rec_set_str(rec, "audit.source", "shim");
+    if (rc) {
+        json_object_put(rec);
+        counts->lost++;
+        return -ENOMEM;
+    }
+    if (aa_session_emit(ch->s, rec) == 0) {
+        char ref[AA_REF_LEN];
+        get_event_id(rec, ref);
+        if (ptr && r->nips && r->have[AA_T_DNS_ANSWER])
+            dns_remember(ch, peer, &r->ips[0], &r->str[AA_T_DNS_ANSWER], ref);
+        for (size_t i = 0; !ptr && i < r->nips; i++)
+            dns_remember(ch, peer, &r->ips[i], &r->str[AA_T_DNS_NAME], ref);
+    }
+    json_object_put(rec);
+    return 0;
+}
+
+/* ---- network.connect ------------------------------------------------------------ */
+
+static const char *
+transport_name(int type, int proto)
+{
+    switch (proto) {
+    case IPPROTO_TCP: return "tcp";
+    case IPPROTO_UDP: return "udp";
+    case IPPROTO_UDPLITE: return "udplite";
+    case IPPROTO_SCTP: return "sctp";
+    case IPPROTO_ICMP: return "icmp";
+    case IPPROTO_ICMPV6: return "ipv6-icmp";
+    default: break;
+    }
+    return type == SOCK_STREAM ? "tcp" : type == SOCK_DGRAM ? "udp" : "raw";
+}
+
+static int
+handle_connect(struct aa_channel *ch, pid_t peer, const struct report *r)
+{
+    struct aa_counts *counts = aa_session_counts(ch->s);
+    int family = (int)rnum(r, AA_T_FAMILY, 0);
+    struct aa_bytes addr = r->str[AA_T_ADDR];
+    if ((family != AF_INET || addr.n != 4) && (family != AF_INET6 || addr.n != 16)) {
+        counts->lost++;
+        return 0;
+    }
+    int err = (int)rnum(r, AA_T_ERRNO, 0);
+    int64_t ret = rnum(r, AA_T_RC, 0);
+    const char *outcome = ret == 0 ? "success" : err == EINPROGRESS ? "unknown" : "failure";
+    counts->connects++;
+    struct json_object *rec =
+        aa_record_new(aa_session_envelope(ch->s), "network.connect", outcome, NULL, peer);
+    if (!rec) {
+        counts->lost++;
+        return -ENOMEM;
+    }
+    char ip[INET6_ADDRSTRLEN];
+    format_ip((const unsigned char *)addr.p, family, ip);
+    const struct dns_entry *d = dns_find(ch, peer, family, (const unsigned char *)addr.p);
+    int type = (int)rnum(r, AA_T_SOCKTYPE, 0), proto = (int)rnum(r, AA_T_PROTOCOL, 0);
+    int rc = 0;
+    rc |= aa_rec_set_str(rec, "destination.ip", ip);
+    rc |= aa_rec_set_int(rec, "destination.port", rnum(r, AA_T_PORT, 0));
+    if (d) {
+        rc |= aa_rec_set_bytes(rec, "destination.domain", d->name, d->name_len, false, counts);
+        rc |= aa_rec_set_bytes(rec, "destination.address", d->name, d->name_len, false, counts);
+    } else {
+        rc |= aa_rec_set_str(rec, "destination.address", ip);
+    }
+    rc |= aa_rec_set_str(rec, "network.transport", transport_name(type, proto));
+    rc |= aa_rec_set_str(rec, "network.type", family == AF_INET ? "ipv4" : "ipv6");
+    if (proto > 0) {
+        char b[12];
+        (void)snprintf(b, sizeof b, "%d", proto);
+        rc |= aa_rec_set_str(rec, "network.iana_number", b);
+    }
+    rc |= aa_rec_set_str(rec, "network.direction", "egress");
+    if (ret != 0 && err) {
+        char b[16];
+        rc |= aa_rec_set_str(rec, "error.code", errno_name(err, b));
+    }
+    rc |= aa_rec_set_bytes(rec, "audit.syscall", r->str[AA_T_API].p ?: "", r->str[AA_T_API].n,
+                           false, counts);
+    if (d && d->ref[0])
+        rc |= aa_rec_set_str(rec, "audit.dns_ref", d->ref);
+    rc |= aa_rec_set_str(rec, "audit.source", "shim");
+    if (rc) {
+        json_object_put(rec);
+        counts->lost++;
+        return -ENOMEM;
+    }
+    (void)aa_session_emit(ch->s, rec);
+    json_object_put(rec);
+    return 0;
+}
+
+/* ---- sockets ------------------------------------------------------------------- */
+
+static void
+conn_free(struct aa_channel *ch, struct aa_conn *c)
+{
+    if (!c)
+        return;
+    if (c->prev)
+        c->prev->next = c->next;
+    else if (ch->conns == c)
+        ch->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    if (c->fd >= 0) {
+        (void)epoll_ctl(ch->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+        (void)close(c->fd);
+    }
+    free(c->buf);
+    free(c->attempt);
+    free(c);
+}
+
+static int
+do_accept(struct aa_channel *ch)
+{
+    for (;;) {
+        int fd = accept4(ch->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED)
+                return 0;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                return 0; /* retried on the next round; the peer waits (backpressure) */
+            return -errno;
+        }
+        struct ucred cred;
+        socklen_t cl = sizeof cred;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 || !member(ch, cred.pid)) {
+            (void)close(fd); /* the shim reads EOF: EACCES, nothing recorded */
+            continue;
+        }
+        struct aa_conn *c = calloc(1, sizeof *c);
+        if (!c) {
+            (void)close(fd);
+            return -ENOMEM;
+        }
+        c->fd = fd;
+        c->pid = cred.pid;
+        c->uid = cred.uid;
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        if (epoll_ctl(ch->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            int r = -errno;
+            c->fd = -1;
+            (void)close(fd);
+            free(c);
+            return r;
+        }
+        c->next = ch->conns;
+        if (ch->conns)
+            ch->conns->prev = c;
+        ch->conns = c;
+    }
+}
+
+/* Read what is queued on one exec connection.  Returns 0 or -errno (internal
+ * failure); the connection may have been freed. */
+static int
+conn_read(struct aa_channel *ch, struct aa_conn *c)
+{
+    struct aa_counts *counts = aa_session_counts(ch->s);
+    for (;;) {
+        if (c->cap - c->len < AA_PROTO_CHUNK) {
+            size_t nc = c->cap ? c->cap * 2 : 2 * AA_PROTO_CHUNK;
+            while (nc - c->len < AA_PROTO_CHUNK)
+                nc *= 2;
+            char *nb = realloc(c->buf, nc);
+            if (!nb) {
+                conn_free(ch, c);
+                counts->lost++;
+                return -ENOMEM;
+            }
+            c->buf = nb;
+            c->cap = nc;
+        }
+        ssize_t n = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return 0;
+            n = 0; /* ECONNRESET and the like: treat as EOF */
+        }
+        if (n == 0) {
+            if (c->len > 0)
+                counts->lost++; /* the peer died in the middle of a report */
+            conn_free(ch, c);
+            return 0;
+        }
+        c->len += (size_t)n;
+        while (c->len >= sizeof(struct aa_proto_hdr)) {
+            struct aa_proto_hdr h;
+            memcpy(&h, c->buf, sizeof h);
+            if (h.magic != AA_PROTO_MAGIC || h.version != AA_PROTO_VERSION ||
+                h.len > AA_PROTO_MAX_PAYLOAD ||
+                (h.type != AA_MSG_EXEC && h.type != AA_MSG_EXEC_RESULT) ||
+                (h.type == AA_MSG_EXEC && c->state != CONN_ATTEMPT) ||
+                (h.type == AA_MSG_EXEC_RESULT && c->state != CONN_RESULT)) {
+                counts->lost++;
+                conn_free(ch, c);
+                return 0;
+            }
+            size_t need = sizeof h + h.len;
+            if (c->len < need)
+                break;
+            int r = h.type == AA_MSG_EXEC
+                        ? handle_exec(ch, c, c->buf + sizeof h, h.len)
+                        : handle_exec_result(ch, c, c->buf + sizeof h, h.len);
+            memmove(c->buf, c->buf + need, c->len - need);
+            c->len -= need;
+            if (r == -ENOMEM)
+                return r;
+            if (r < 0) {
+                conn_free(ch, c);
+                return 0;
+            }
+            if (c->state == CONN_DONE) {
+                conn_free(ch, c);
+                return 0;
+            }
+        }
+    }
+}
+
+static int
+do_dgram(struct aa_channel *ch)
+{
+    struct aa_counts *counts = aa_session_counts(ch->s);
+    for (;;) {
+        char buf[AA_PROTO_DGRAM_MAX + 64];
+        union {
+            struct cmsghdr h;
+            char b[CMSG_SPACE(sizeof(struct ucred))];
+        } cbuf;
+        struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = cbuf.b,
+                            .msg_controllen = sizeof cbuf.b};
+        ssize_t n = recvmsg(ch->dfd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return 0;
+            return -errno;
+        }
+        struct ucred cred = {.pid = 0};
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS &&
+                cm->cmsg_len >= CMSG_LEN(sizeof cred))
+                memcpy(&cred, CMSG_DATA(cm), sizeof cred);
+        if (!member(ch, cred.pid))
+            continue; /* not ours: cannot inject */
+        struct aa_proto_hdr h;
+        if ((size_t)n < sizeof h || (mh.msg_flags & MSG_TRUNC)) {
+            counts->lost++;
+            continue;
+        }
+        memcpy(&h, buf, sizeof h);
+        if (h.magic != AA_PROTO_MAGIC || h.version != AA_PROTO_VERSION ||
+            h.len != (size_t)n - sizeof h) {
+            counts->lost++;
+            continue;
+        }
+        struct report r;
+        int r0 = report_parse(buf + sizeof h, h.len, &r);
+        int rc = 0;
+        if (r0 < 0)
+            counts->lost++;
+        else if (h.type == AA_MSG_CONNECT)
+            rc = handle_connect(ch, cred.pid, &r);
+        else if (h.type == AA_MSG_DNS)
+            rc = handle_dns(ch, cred.pid, &r);
+        else
+            counts->lost++;
+        report_free(&r);
+        if (rc == -ENOMEM)
+            return rc;
+    }
+}
+
+static int
+pump(struct aa_channel *ch, int max_rounds)
+{
+    for (int round = 0; max_rounds < 0 || round < max_rounds; round++) {
+        struct epoll_event ev[32];
+        int k = epoll_wait(ch->epfd, ev, (int)AA_ARRAY_SIZE(ev), 0);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (k == 0)
+            return 0;
+        for (int i = 0; i < k; i++) {
+            int r;
+            if (ev[i].data.ptr == &ch->lfd)
+                r = do_accept(ch);
+            else if (ev[i].data.ptr == &ch->dfd)
+                r = do_dgram(ch);
+            else
+                r = conn_read(ch, ev[i].data.ptr);
+            if (r < 0)
+                return r;
+        }
+    }
+    return 0;
+}
+
+/* ---- public interface ------------------------------------------------------------- */
+
+static int
+bind_abstract(int fd, const char *base, char suffix)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    size_t bl = strlen(base);
+    if (bl + 3 > sizeof a.sun_path)
+        return -ENAMETOOLONG;
+    memcpy(a.sun_path + 1, base, bl);
+    a.sun_path[1 + bl] = '/';
+    a.sun_path[2 + bl] = suffix;
+    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 3 + bl);
+    if (bind(fd, (struct sockaddr *)&a, len) < 0)
+        return -errno;
+    return 0;
+}
+
+int
+aa_channel_open(struct aa_session *s, struct aa_channel **ret)
+{
+    struct aa_channel *ch = calloc(1, sizeof *ch);
+    if (!ch)
+        return -ENOMEM;
+    ch->s = s;
+    ch->epfd = ch->lfd = ch->dfd = -1;
+    unsigned char rnd[8];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+        free(ch);
+        return -EIO;
+    }
+    char hex[17];
+    aa_hex(rnd, sizeof rnd, hex);
+    (void)snprintf(ch->base, sizeof ch->base, "admin-audit/%.40s/%s", aa_session_id(s), hex);
+
+    int r;
+    ch->epfd = epoll_create1(EPOLL_CLOEXEC);
+    ch->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    ch->dfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (ch->epfd < 0 || ch->lfd < 0 || ch->dfd < 0) {
+        r = -errno;
+        goto fail;
+    }
+    int one = 1, rcv = 4 << 20;
+    if (setsockopt(ch->dfd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0) {
+        r = -errno;
+        goto fail;
+    }
+    if (setsockopt(ch->dfd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof rcv) < 0)
+        (void)setsockopt(ch->dfd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+    if ((r = bind_abstract(ch->lfd, ch->base, 'x')) < 0 ||
+        (r = bind_abstract(ch->dfd, ch->base, 'd')) < 0)
+        goto fail;
+    if (listen(ch->lfd, SOMAXCONN) < 0) {
+        r = -errno;
+        goto fail;
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &ch->lfd};
+    if (epoll_ctl(ch->epfd, EPOLL_CTL_ADD, ch->lfd, &ev) < 0) {
+        r = -errno;
+        goto fail;
+    }
+    ev.data.ptr = &ch->dfd;
+    if (epoll_ctl(ch->epfd, EPOLL_CTL_ADD, ch->dfd, &ev) < 0) {
+        r = -errno;
+        goto fail;
+    }
+    *ret = ch;
+    return 0;
+fail:
+    aa_channel_close(ch);
+    return r;
+}
+
+static int
+env_put(char ***envp, char *entry)
+{
+    if (!entry)
+        return -ENOMEM;
+    size_t n = 0;
+    while ((*envp)[n])
+        n++;
+    char **nv = realloc(*envp, (n + 2) * sizeof *nv);
+    if (!nv) {
+        free(entry);
+        return -ENOMEM;
+    }
+    nv[n] = entry;
+    nv[n + 1] = NULL;
+    *envp = nv;
+    return 0;
+}
+
+static char *
+env_join(const char *name, const char *a, const char *sep, const char *b)
+{
+    char *out = NULL;
+    if (asprintf(&out, "%s=%s%s%s", name, a, b && *b ? sep : "", b ? b : "") < 0)
+        return NULL;
+    return out;
+}
+
+int
+aa_channel_child_env(struct aa_channel *ch, const char *shim_path, char ***envp)
+{
+    if (!ch || !shim_path || !envp || !*envp)
+        return -EINVAL;
+    /* drop what we set anew; keep an existing LD_PRELOAD after the shim */
+    cleanup_free char *old = NULL;
+    size_t k = 0;
+    for (size_t i = 0; (*envp)[i]; i++) {
+        char *e = (*envp)[i];
+        if (strncmp(e, "LD_PRELOAD=", 11) == 0) {
+            if (!old)
+                old = strdup(e + 11);
+            free(e);
+            continue;
+        }
+        if (strncmp(e, AA_ENV_SOCKET "=", sizeof AA_ENV_SOCKET) == 0 ||
+            strncmp(e, AA_ENV_SHIM "=", sizeof AA_ENV_SHIM) == 0 ||
+            strncmp(e, AA_ENV_FLAGS "=", sizeof AA_ENV_FLAGS) == 0) {
+            free(e);
+            continue;
+        }
+        (*envp)[k++] = e;
+    }
+    (*envp)[k] = NULL;
+    if (!old) {
+        const char *w = getenv("LD_PRELOAD");
+        if (w && *w && !(old = strdup(w)))
+            return -ENOMEM;
+    }
+    /* the rest of an inherited preload list, without any copy of the shim */
+    cleanup_free char *rest = NULL;
+    if (old) {
+        rest = calloc(1, strlen(old) + 1);
+        if (!rest)
+            return -ENOMEM;
+        char *save = NULL;
+        for (char *tok = strtok_r(old, ": ", &save); tok; tok = strtok_r(NULL, ": ", &save)) {
+            const char *bn = strrchr(tok, '/');
+            bn = bn ? bn + 1 : tok;
+            if (strcmp(tok, shim_path) == 0 || strcmp(bn, "libadmin-audit-shim.so") == 0)
+                continue;
+            if (*rest)
+                strcat(rest, ":");
+            strcat(rest, tok);
+        }
+    }
+    int r;
+    if ((r = env_put(envp, env_join("LD_PRELOAD", shim_path, ":", rest))) < 0 ||
+        (r = env_put(envp, env_join(AA_ENV_SOCKET, ch->base, "", NULL))) < 0 ||
+        (r = env_put(envp, env_join(AA_ENV_SHIM, shim_path, "", NULL))) < 0)
+        return r;
+    if (aa_session_fail_open(ch->s) &&
+        (r = env_put(envp, env_join(AA_ENV_FLAGS, "fail-open", "", NULL))) < 0)
+        return r;
+    return 0;
+}
+
+size_t
+aa_channel_pollfds(struct aa_channel *ch, struct pollfd *fds, size_t max)
+{
+    if (!ch || max == 0 || ch->epfd < 0)
+        return 0;
+    fds[0] = (struct pollfd){.fd = ch->epfd, .events = POLLIN};
+    return 1;
+}
+
+int
+aa_channel_dispatch(struct aa_channel *ch, const struct pollfd *fds, size_t n)
+{
+    if (!ch)
+        return 0;
+    /* bounded per call so the poll loop keeps serving signals and timers */
+    return pump(ch, 64);
+}
+
+int
+aa_channel_drain(struct aa_channel *ch)
+{
+    if (!ch)
+        return 0;
+    int r = pump(ch, -1);
+    /* whatever is still open now will not complete: a report cut short */
+    while (ch->conns) {
+        if (ch->conns->len > 0)
+            aa_session_counts(ch->s)->lost++;
+        conn_free(ch, ch->conns);
+    }
+    return r;
+}
+
+void
+aa_channel_close(struct aa_channel *ch)
+{
+    if (!ch)
+        return;
+    while (ch->conns)
+        conn_free(ch, ch->conns);
+    for (size_t i = 0; i < AA_DNS_MAP; i++)
+        free(ch->dns[i].name);
+    if (ch->epfd >= 0)
+        (void)close(ch->epfd);
+    if (ch->lfd >= 0)
+        (void)close(ch->lfd);
+    if (ch->dfd >= 0)
+        (void)close(ch->dfd);
+    free(ch);
+}
