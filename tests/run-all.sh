@@ -26,7 +26,7 @@ ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:ha
     ctest --test-dir "$top/build-asan" --output-on-failure -j"$jobs" || fail=1
 
 step "fuzz (bounded)"
-AA_FUZZ_SECONDS=${AA_FUZZ_SECONDS:-60} bash "$top/tests/fuzz/run.sh" || fail=1
+AA_FUZZ_SECONDS=${AA_FUZZ_SECONDS:-45} bash "$top/tests/fuzz/run.sh" fuzz_taskdoc fuzz_record || fail=1
 
 step "lint examples"
 "$top/build-test/wrapper/admin-audit" lint "$top/examples/shop" || fail=1

@@ -56,8 +56,9 @@ struct aa_task {
     struct aa_task_checklist rollback_verification;
     struct aa_task_checklist postaudit;                             /* ## Post-Execution Audit */
     unsigned line_count;
-    /* Lines the parser could not place, and duplicate fields, as warnings
-     * ("line 12: duplicate field Status"). Owned, NULL-terminated. */
+    /* Lines the parser could not place, and a repeated "- Break-glass:" line,
+     * as warnings ("line 12: ..."); a duplicate field is an error instead
+     * (aa_task_parse returns -EINVAL).  Owned, NULL-terminated. */
     char **warnings;
     size_t n_warnings;
 };
