@@ -84,6 +84,7 @@ struct aa_session {
     struct aa_forwarder *forwarder;
     pid_t wrapper_pid;
     bool broken;
+    bool warned; /* the journal failure was reported on stderr */
     bool fail_open;
 };
 
@@ -114,8 +115,10 @@ aa_session_emit(struct aa_session *s, struct json_object *rec)
         s->counts.records--;
         s->counts.lost++;
         s->broken = true;
-        aa_log_errno(r, "journal %s: write failed: %m; session is fail-%s from here on",
-                     aa_journal_path(s->journal), s->fail_open ? "open" : "closed");
+        if (!s->warned)
+            aa_log_errno(r, "journal %s: write failed: %m; session is fail-%s from here on",
+                         aa_journal_path(s->journal), s->fail_open ? "open" : "closed");
+        s->warned = true;
         return r;
     }
     return 0;
@@ -1494,6 +1497,11 @@ static void
 print_summary(const struct aa_session *s, const struct run_state *st,
               const struct child_result *res, int code)
 {
+    if (res->aborted && !s->fail_open)
+        fprintf(stderr,
+                "admin-audit: session %s aborted (fail-closed): the journal could not be written; "
+                "further execs and connects were refused and the command was stopped\n",
+                s->id);
     if (!st->o.quiet) {
         double secs = (double)(res->end.tv_sec - res->start.tv_sec) +
                       (double)(res->end.tv_nsec - res->start.tv_nsec) / 1e9;
@@ -1649,6 +1657,13 @@ aa_cmd_run(int argc, char **argv)
         print_banner(&s, &st);
 
     /* ---- spawn ---- */
+    /* The wrapper must see EPIPE/EFBIG as errors, not die of them; the
+     * command gets the dispositions it would have had without us. */
+    struct sigaction ign = {.sa_handler = SIG_IGN}, saved_pipe, saved_xfsz, saved_ttou;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, &saved_pipe);
+    sigaction(SIGXFSZ, &ign, &saved_xfsz);
+    sigaction(SIGTTOU, NULL, &saved_ttou);
     sigset_t mask, oldmask;
     sigemptyset(&mask);
     int sigs[] = {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH};
@@ -1691,7 +1706,9 @@ aa_cmd_run(int argc, char **argv)
         char go;
         if (e == 0 && read(gop[0], &go, 1) != 1)
             _exit(AA_EXIT_REFUSED); /* the wrapper refused or died: run nothing */
-        signal(SIGPIPE, SIG_DFL);
+        sigaction(SIGPIPE, &saved_pipe, NULL);
+        sigaction(SIGXFSZ, &saved_xfsz, NULL);
+        sigaction(SIGTTOU, &saved_ttou, NULL);
         sigprocmask(SIG_SETMASK, &oldmask, NULL);
         if (e == 0) {
             execvpe(st.command[0], st.command, envp);
