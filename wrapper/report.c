@@ -729,13 +729,15 @@ rep_write_atomic(const char *path, const char *orig, size_t orig_len, const stru
 {
     char real[PATH_MAX];
     if (!realpath(path, real)) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -errno;
+        int e = errno;
+        (void)snprintf(err, errlen, "%.900s: %s", path, strerror(e));
+        return -e;
     }
     struct stat st;
     if (stat(real, &st) < 0) {
-        snprintf(err, errlen, "%s: %s", real, strerror(errno));
-        return -errno;
+        int e = errno;
+        (void)snprintf(err, errlen, "%.900s: %s", real, strerror(e));
+        return -e;
     }
     char dir[PATH_MAX];
     snprintf(dir, sizeof(dir), "%s", real);

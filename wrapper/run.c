@@ -836,7 +836,7 @@ run_loop(struct loop *L, struct child_result *res)
         }
         if (fds[1].revents & POLLIN) {
             uint64_t ticks;
-            (void)read(L->timerfd, &ticks, sizeof ticks);
+            (void)!read(L->timerfd, &ticks, sizeof ticks);
             if (!L->term_sent)
                 res->timed_out = !res->aborted;
             escalate(L, res);
@@ -1581,6 +1581,7 @@ aa_cmd_run(int argc, char **argv)
     struct aa_breakglass_tty *tty = NULL;
     struct json_object *recording = NULL;
     char **envp = NULL;
+    char *resolved = NULL;
     int r;
     code = AA_EXIT_REFUSED;
 
@@ -1727,7 +1728,7 @@ aa_cmd_run(int argc, char **argv)
         aa_breakglass_tty_parent(tty);
     if (aa_backstop_parent(bs) < 0)
         aa_log("warning: backstop notify descriptor not received; backstop off");
-    cleanup_free char *resolved = resolve_command(st.command[0]);
+    resolved = resolve_command(st.command[0]);
     r = record_top_exec(&s, pid, st.command, resolved ? resolved : st.command[0], 0, NULL);
     if (r < 0 && !s.fail_open) {
         /* Record before effect: the command does not start. */
@@ -1806,6 +1807,7 @@ aa_cmd_run(int argc, char **argv)
     print_summary(&s, &st, &res, code);
 
 out:
+    free(resolved);
     json_object_put(recording);
     aa_strv_free(envp);
     aa_channel_close(ch);

@@ -241,7 +241,7 @@ aa_tasklock_release(struct aa_tasklock *l)
         return;
     if (l->fd >= 0) {
         /* Clear the holder line first so a reader never names a finished session. */
-        (void)ftruncate(l->fd, 0);
+        (void)!ftruncate(l->fd, 0);
         (void)flock(l->fd, LOCK_UN);
         l->fd = aa_safe_close(l->fd);
     }
