@@ -49,3 +49,16 @@ int aa_breakglass_write_stub(const char *tasks_dir, const char *task_id, char *c
  * session's records in the journal.  Returns 0 (path in *ret_path) or -errno. */
 int aa_breakglass_write_postmortem(const char *incidents_dir, const char *journal_path,
                                    const char *session_id, char **ret_path);
+
+/* The name part of a post-mortem file: the task id, else the session id up
+ * to its second dash ("01a23dff-be16").  Returns 0 or -errno. */
+int aa_breakglass_file_tag(const char *task_id, const char *session_id, char *out, size_t outlen);
+
+/* For `pending`: the post-mortem of a session in incidents_dir, i.e. a
+ * PM-*.md that names the session id, or PM-<task>-<YYYYMMDD>*.md for the
+ * session's task and day (day may be NULL).  *ret_path (owned) is NULL when
+ * there is none; *ret_complete is true when its **Status** is `complete`.
+ * A missing directory is not an error.  Returns 0 or -errno. */
+int aa_breakglass_postmortem_find(const char *incidents_dir, const char *session_id,
+                                  const char *task_id, const char *day_yyyymmdd, char **ret_path,
+                                  bool *ret_complete);

@@ -1270,8 +1270,13 @@ static int
 load_task(struct run_state *st)
 {
     const struct run_opts *o = &st->o;
-    if (!o->task)
+    if (!o->task) {
+        /* Break-glass without a task: the project (if any) still receives
+         * the post-mortem under .aiwg/incidents. */
+        if (o->verb == VERB_BREAKGLASS && (st->tasks_dir = aa_run_tasks_dir(o->tasks_dir, &st->cfg)))
+            st->project_dir = aa_run_project_dir(st->tasks_dir);
         return 0;
+    }
     if (!aa_task_id_valid(o->task))
         return refuse("task.id", "invalid task id", "use ADM- followed by 3 or more digits");
     st->tasks_dir = aa_run_tasks_dir(o->tasks_dir, &st->cfg);
