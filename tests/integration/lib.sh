@@ -137,10 +137,12 @@ $rollback
 DOC
 }
 
-# The environment a passing run needs (matches aa_task defaults).
+# The environment a passing run needs (matches aa_task defaults).  For a
+# wrapper started in the background use `env "${AA_ENV[@]}" "$AA_BIN" ... &`
+# so that $! is the wrapper itself (a function in the background is a subshell).
+AA_ENV=(APP_ENV=staging IMAGE_REF=registry.example/app:1.2.3 DATABASE_URL=postgres://db.invalid/app)
 aa_env() {
-    env APP_ENV=staging IMAGE_REF=registry.example/app:1.2.3 \
-        DATABASE_URL=postgres://db.invalid/app "$@"
+    env "${AA_ENV[@]}" "$@"
 }
 
 aa_run() {

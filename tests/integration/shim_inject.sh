@@ -11,7 +11,7 @@
 aa_task "$P" ADM-001 "env > $T/session-env; sleep 3"
 JOURNAL=$T/audit.jsonl
 set +e
-aa_env "$AA_BIN" --task ADM-001 $(aa_opts) >"$T/out" 2>"$T/err" &
+env "${AA_ENV[@]}" "$AA_BIN" --task ADM-001 $(aa_opts) >"$T/out" 2>"$T/err" &
 for _ in $(seq 100); do [ -s "$T/session-env" ] && break; sleep 0.05; done
 sock=$(grep '^ADMIN_AUDIT_SOCKET=' "$T/session-env" | cut -d= -f2-)
 check "session exposes its socket name to its own processes" [ -n "$sock" ]

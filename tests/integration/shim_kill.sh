@@ -11,7 +11,7 @@ SIDE=$T/side
 CMD="$PROBE loop $PROBE $SIDE 100000"
 aa_task "$P" ADM-900 "$CMD"
 JOURNAL=$T/kill.jsonl
-aa_env "$AA_BIN" --task ADM-900 $(aa_opts) >"$T/out" 2>"$T/err" &
+env "${AA_ENV[@]}" "$AA_BIN" --task ADM-900 $(aa_opts) >"$T/out" 2>"$T/err" &
 wpid=$!
 for _ in $(seq 200); do
     [ -f "$SIDE" ] && [ "$(wc -l < "$SIDE")" -ge 50 ] && break
