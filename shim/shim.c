@@ -47,30 +47,20 @@ extern char **environ;
 
 /* ---- static configuration (written by aa_init only) ---------------------- */
 
+/* The next definition of each hooked name (RTLD_NEXT), resolved lazily on the
+ * first call that needs it (aa_real_get): a process that never execs or
+ * connects pays no dlsym at all.  Each slot is written with one atomic store
+ * of an idempotent value (concurrent first calls store the same pointer), the
+ * way glibc's own lazy PLT binding resolves a symbol on first use, including
+ * in vfork children and signal handlers. */
 static struct {
-    int (*execve)(const char *, char *const[], char *const[]);
-    int (*execvpe)(const char *, char *const[], char *const[]);
-    int (*fexecve)(int, char *const[], char *const[]);
-    int (*execveat)(int, const char *, char *const[], char *const[], int);
-    int (*posix_spawn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-                       const posix_spawnattr_t *, char *const[], char *const[]);
-    int (*posix_spawnp)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-                        const posix_spawnattr_t *, char *const[], char *const[]);
-    int (*system)(const char *);
-    FILE *(*popen)(const char *, const char *);
-    int (*connect)(int, const struct sockaddr *, socklen_t);
-    ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
-    ssize_t (*sendmsg)(int, const struct msghdr *, int);
-    int (*getaddrinfo)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
-    struct hostent *(*gethostbyname)(const char *);
-    struct hostent *(*gethostbyname2)(const char *, int);
-    int (*gethostbyname_r)(const char *, struct hostent *, char *, size_t, struct hostent **,
-                           int *);
-    int (*gethostbyname2_r)(const char *, int, struct hostent *, char *, size_t,
-                            struct hostent **, int *);
-    int (*getnameinfo)(const struct sockaddr *, socklen_t, char *, socklen_t, char *, socklen_t,
-                       int);
+    void *execve, *execvpe, *fexecve, *execveat, *posix_spawn, *posix_spawnp, *system, *popen;
+    void *connect, *sendto, *sendmsg;
+    void *getaddrinfo, *gethostbyname, *gethostbyname2, *gethostbyname_r, *gethostbyname2_r;
+    void *getnameinfo;
 } aa_real;
+
+#define AA_UNRESOLVED ((void *)1) /* dlsym found nothing usable: use the fallback */
 
 enum { AA_STATE_NEW = 0, AA_STATE_INERT = 1, AA_STATE_ACTIVE = 2 };
 static volatile int aa_state;
@@ -118,11 +108,22 @@ aa_now_ns(void)
 /* ---- initialisation ---------------------------------------------------------- */
 
 static void *
-aa_sym(const char *name, void *self)
+aa_real_get(void **slot, const char *name, void *self)
 {
-    void *p = dlsym(RTLD_NEXT, name);
-    return p == self ? NULL : p; /* a loop back into ourselves: use the fallback */
+    void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (!p) {
+        int e = errno;
+        p = dlsym(RTLD_NEXT, name);
+        if (!p || p == self) /* a loop back into ourselves: use the fallback */
+            p = AA_UNRESOLVED;
+        __atomic_store_n(slot, p, __ATOMIC_RELEASE);
+        errno = e;
+    }
+    return p == AA_UNRESOLVED ? NULL : p;
 }
+
+/* The real NAME, typed like our hook of the same name, or NULL. */
+#define AA_REAL(name) ((__typeof__(&name))aa_real_get(&aa_real.name, #name, (void *)(name)))
 
 static void
 aa_init(void)
@@ -133,7 +134,7 @@ aa_init(void)
     size_t used = 0;
     for (char **e = environ; e && *e; e++) {
         const char *v = *e;
-        if (!aa_has_prefix(v, "ADMIN_AUDIT_", 12))
+        if (v[0] != 'A' || !aa_has_prefix(v, "ADMIN_AUDIT_", 12)) /* cheap first-byte test */
             continue;
         size_t n = strlen(v) + 1;
         if (aa_ctl_n == AA_CTL_MAX || used + n > sizeof aa_ctl_buf)
@@ -149,25 +150,6 @@ aa_init(void)
             flags = v + sizeof AA_ENV_FLAGS;
     }
 
-#define AA_RESOLVE(name) aa_real.name = (__typeof__(aa_real.name))aa_sym(#name, (void *)name)
-    AA_RESOLVE(execve);
-    AA_RESOLVE(execvpe);
-    AA_RESOLVE(fexecve);
-    AA_RESOLVE(execveat);
-    AA_RESOLVE(posix_spawn);
-    AA_RESOLVE(posix_spawnp);
-    AA_RESOLVE(system);
-    AA_RESOLVE(popen);
-    aa_real.connect = (__typeof__(aa_real.connect))dlsym(RTLD_NEXT, "connect");
-    aa_real.sendto = (__typeof__(aa_real.sendto))dlsym(RTLD_NEXT, "sendto");
-    AA_RESOLVE(sendmsg);
-    AA_RESOLVE(getaddrinfo);
-    AA_RESOLVE(gethostbyname);
-    AA_RESOLVE(gethostbyname2);
-    AA_RESOLVE(gethostbyname_r);
-    AA_RESOLVE(gethostbyname2_r);
-    AA_RESOLVE(getnameinfo);
-#undef AA_RESOLVE
 
     size_t sl = aa_strlen(sock), pl = aa_strlen(shim);
     /* "\0" + base + "/x" must fit sun_path */
@@ -502,9 +484,11 @@ aa_vec_count(char *const *v)
 static size_t
 aa_vec_bytes(char *const *v, size_t n)
 {
+    /* per element: the pointer (8), the copy with its NUL, and up to 7 bytes
+     * of alignment padding before the next arena allocation */
     size_t b = 0;
     for (size_t i = 0; i < n; i++)
-        b += strlen(v[i]) + 1 + 8;
+        b += 8 + strlen(v[i]) + 1 + 7;
     return b;
 }
 
@@ -680,16 +664,20 @@ aa_fd_path(char *out, size_t cap, int fd)
     out[n > 0 ? n : 0] = '\0';
 }
 
+struct aa_ids {
+    int64_t pid, ppid, uid, euid, egid;
+};
+
 static void
-aa_exec_fields(struct aa_writer *w, const struct aa_exec_call *c, const char *exe,
-               const char *cwd, char *const *argv, size_t argc)
+aa_exec_fields(struct aa_writer *w, const struct aa_exec_call *c, const struct aa_ids *id,
+               const char *exe, const char *cwd, char *const *argv, size_t argc)
 {
     aa_w_str(w, AA_T_API, c->api);
-    aa_w_int(w, AA_T_PID, (int64_t)syscall(SYS_getpid));
-    aa_w_int(w, AA_T_PPID, (int64_t)syscall(SYS_getppid));
-    aa_w_int(w, AA_T_UID, (int64_t)syscall(SYS_getuid));
-    aa_w_int(w, AA_T_EUID, (int64_t)syscall(SYS_geteuid));
-    aa_w_int(w, AA_T_GID, (int64_t)syscall(SYS_getegid));
+    aa_w_int(w, AA_T_PID, id->pid);
+    aa_w_int(w, AA_T_PPID, id->ppid);
+    aa_w_int(w, AA_T_UID, id->uid);
+    aa_w_int(w, AA_T_EUID, id->euid);
+    aa_w_int(w, AA_T_GID, id->egid);
     if (c->path)
         aa_w_str(w, AA_T_PATH_ARG, c->path);
     aa_w_str(w, AA_T_EXECUTABLE, exe);
@@ -705,23 +693,32 @@ aa_exec_report(const struct aa_exec_call *c, const char *exe, const char *cwd, c
                size_t argc, int *fdp, struct aa_proto_ack *ack)
 {
     *fdp = -1;
-    int fd = aa_chan_open(SOCK_SEQPACKET, &aa_addr_x);
-    if (fd < 0)
-        return aa_fail_open ? 0 : -EACCES;
+    /* everything is computed before the connect: the wrapper wakes up on the
+     * connect and finds the report already queued */
+    const struct aa_ids id = {
+        .pid = (int64_t)syscall(SYS_getpid),
+        .ppid = (int64_t)syscall(SYS_getppid),
+        .uid = (int64_t)syscall(SYS_getuid),
+        .euid = (int64_t)syscall(SYS_geteuid),
+        .egid = (int64_t)syscall(SYS_getegid),
+    };
     AA_UNINIT struct aa_writer w;
     w.counting = true;
     w.total = 0;
-    aa_exec_fields(&w, c, exe, cwd, argv, argc);
+    aa_exec_fields(&w, c, &id, exe, cwd, argv, argc);
     struct aa_proto_hdr h = {.magic = AA_PROTO_MAGIC,
                              .version = AA_PROTO_VERSION,
                              .type = AA_MSG_EXEC,
                              .len = (uint32_t)w.total};
+    int fd = aa_chan_open(SOCK_SEQPACKET, &aa_addr_x);
+    if (fd < 0)
+        return aa_fail_open ? 0 : -EACCES;
     w.counting = false;
     w.fd = fd;
     w.err = 0;
     w.bytes = w.niov = w.ntlv = 0;
     aa_w_raw(&w, &h, sizeof h);
-    aa_exec_fields(&w, c, exe, cwd, argv, argc);
+    aa_exec_fields(&w, c, &id, exe, cwd, argv, argc);
     aa_w_flush(&w);
     long n = -1;
     if (!w.err) {
@@ -777,30 +774,30 @@ aa_real_exec(const struct aa_exec_call *c, const char *path, char *const *argv, 
 {
     switch (c->kind) {
     case AA_K_EXECVE:
-        if (aa_real.execve)
-            return aa_real.execve(path, argv, envp);
+        if (AA_REAL(execve))
+            return AA_REAL(execve)(path, argv, envp);
         return (int)syscall(SYS_execve, path, argv, envp);
     case AA_K_EXECVPE:
-        if (aa_real.execvpe)
-            return aa_real.execvpe(path, argv, envp);
+        if (AA_REAL(execvpe))
+            return AA_REAL(execvpe)(path, argv, envp);
         errno = ENOSYS;
         return -1;
     case AA_K_FEXECVE:
-        if (aa_real.fexecve)
-            return aa_real.fexecve(c->fd, argv, envp);
+        if (AA_REAL(fexecve))
+            return AA_REAL(fexecve)(c->fd, argv, envp);
         return (int)syscall(SYS_execveat, c->fd, "", argv, envp, AT_EMPTY_PATH);
     case AA_K_EXECVEAT:
-        if (aa_real.execveat)
-            return aa_real.execveat(c->fd, path, argv, envp, c->flags);
+        if (AA_REAL(execveat))
+            return AA_REAL(execveat)(c->fd, path, argv, envp, c->flags);
         return (int)syscall(SYS_execveat, c->fd, path, argv, envp, c->flags);
     case AA_K_SPAWN:
-        if (!aa_real.posix_spawn)
+        if (!AA_REAL(posix_spawn))
             return ENOSYS;
-        return aa_real.posix_spawn(c->pidp, path, c->fa, c->attr, argv, envp);
+        return AA_REAL(posix_spawn)(c->pidp, path, c->fa, c->attr, argv, envp);
     case AA_K_SPAWNP:
-        if (!aa_real.posix_spawnp)
+        if (!AA_REAL(posix_spawnp))
             return ENOSYS;
-        return aa_real.posix_spawnp(c->pidp, path, c->fa, c->attr, argv, envp);
+        return AA_REAL(posix_spawnp)(c->pidp, path, c->fa, c->attr, argv, envp);
     case AA_K_SHELL:
         break;
     }
@@ -925,8 +922,8 @@ AA_EXPORT int
 execve(const char *path, char *const argv[], char *const envp[])
 {
     if (!aa_enter()) {
-        if (aa_real.execve)
-            return aa_real.execve(path, argv, envp);
+        if (AA_REAL(execve))
+            return AA_REAL(execve)(path, argv, envp);
         return (int)syscall(SYS_execve, path, argv, envp);
     }
     struct aa_exec_call c = {.api = "execve", .kind = AA_K_EXECVE, .path = path,
@@ -938,7 +935,7 @@ AA_EXPORT int
 execv(const char *path, char *const argv[])
 {
     if (!aa_enter())
-        return aa_real.execve ? aa_real.execve(path, argv, environ)
+        return AA_REAL(execve) ? AA_REAL(execve)(path, argv, environ)
                               : (int)syscall(SYS_execve, path, argv, environ);
     struct aa_exec_call c = {.api = "execv", .kind = AA_K_EXECVE, .path = path,
                              .argv = argv, .envp = environ};
@@ -949,8 +946,8 @@ AA_EXPORT int
 execvpe(const char *file, char *const argv[], char *const envp[])
 {
     if (!aa_enter()) {
-        if (aa_real.execvpe)
-            return aa_real.execvpe(file, argv, envp);
+        if (AA_REAL(execvpe))
+            return AA_REAL(execvpe)(file, argv, envp);
         errno = ENOSYS;
         return -1;
     }
@@ -963,8 +960,8 @@ AA_EXPORT int
 execvp(const char *file, char *const argv[])
 {
     if (!aa_enter()) {
-        if (aa_real.execvpe)
-            return aa_real.execvpe(file, argv, environ);
+        if (AA_REAL(execvpe))
+            return AA_REAL(execvpe)(file, argv, environ);
         errno = ENOSYS;
         return -1;
     }
@@ -977,8 +974,8 @@ AA_EXPORT int
 fexecve(int fd, char *const argv[], char *const envp[])
 {
     if (!aa_enter()) {
-        if (aa_real.fexecve)
-            return aa_real.fexecve(fd, argv, envp);
+        if (AA_REAL(fexecve))
+            return AA_REAL(fexecve)(fd, argv, envp);
         return (int)syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
     }
     struct aa_exec_call c = {.api = "fexecve", .kind = AA_K_FEXECVE, .argv = argv,
@@ -990,8 +987,8 @@ AA_EXPORT int
 execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
     if (!aa_enter()) {
-        if (aa_real.execveat)
-            return aa_real.execveat(dirfd, path, argv, envp, flags);
+        if (AA_REAL(execveat))
+            return AA_REAL(execveat)(dirfd, path, argv, envp, flags);
         return (int)syscall(SYS_execveat, dirfd, path, argv, envp, flags);
     }
     struct aa_exec_call c = {.api = "execveat", .kind = AA_K_EXECVEAT, .path = path,
@@ -1035,9 +1032,9 @@ aa_execl_common(const char *api, enum aa_exec_kind kind, const char *path, const
     int rc;
     if (!aa_enter()) {
         if (kind == AA_K_EXECVPE)
-            rc = aa_real.execvpe ? aa_real.execvpe(path, argv, envp) : (errno = ENOSYS, -1);
+            rc = AA_REAL(execvpe) ? AA_REAL(execvpe)(path, argv, envp) : (errno = ENOSYS, -1);
         else
-            rc = aa_real.execve ? aa_real.execve(path, argv, envp)
+            rc = AA_REAL(execve) ? AA_REAL(execve)(path, argv, envp)
                                 : (int)syscall(SYS_execve, path, argv, envp);
     } else {
         struct aa_exec_call c = {.api = api, .kind = kind, .path = path, .argv = argv,
@@ -1087,7 +1084,7 @@ posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
             const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
     if (!aa_enter())
-        return aa_real.posix_spawn ? aa_real.posix_spawn(pid, path, fa, attr, argv, envp) : ENOSYS;
+        return AA_REAL(posix_spawn) ? AA_REAL(posix_spawn)(pid, path, fa, attr, argv, envp) : ENOSYS;
     struct aa_exec_call c = {.api = "posix_spawn", .kind = AA_K_SPAWN, .path = path,
                              .argv = argv, .envp = envp, .pidp = pid, .fa = fa, .attr = attr};
     return aa_exec(&c);
@@ -1098,7 +1095,7 @@ posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
              const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
     if (!aa_enter())
-        return aa_real.posix_spawnp ? aa_real.posix_spawnp(pid, file, fa, attr, argv, envp)
+        return AA_REAL(posix_spawnp) ? AA_REAL(posix_spawnp)(pid, file, fa, attr, argv, envp)
                                     : ENOSYS;
     struct aa_exec_call c = {.api = "posix_spawnp", .kind = AA_K_SPAWNP, .path = file,
                              .argv = argv, .envp = envp, .pidp = pid, .fa = fa, .attr = attr};
@@ -1123,11 +1120,11 @@ system(const char *cmd)
         if (aa_shell_record("system", cmd) < 0)
             return -1; /* denied: errno EACCES */
     }
-    if (!aa_real.system) {
+    if (!AA_REAL(system)) {
         errno = ENOSYS;
         return -1;
     }
-    return aa_real.system(cmd);
+    return AA_REAL(system)(cmd);
 }
 
 AA_EXPORT FILE *
@@ -1137,11 +1134,11 @@ popen(const char *cmd, const char *mode)
         if (aa_shell_record("popen", cmd) < 0)
             return NULL;
     }
-    if (!aa_real.popen) {
+    if (!AA_REAL(popen)) {
         errno = ENOSYS;
         return NULL;
     }
-    return aa_real.popen(cmd, mode);
+    return AA_REAL(popen)(cmd, mode);
 }
 
 /* ---- network ------------------------------------------------------------------ */
@@ -1176,16 +1173,16 @@ aa_net_real(const struct aa_net_call *c)
 {
     switch (c->op) {
     case AA_OP_CONNECT:
-        if (aa_real.connect)
-            return aa_real.connect(c->fd, c->sa, c->salen);
+        if (AA_REAL(connect))
+            return AA_REAL(connect)(c->fd, c->sa, c->salen);
         return syscall(SYS_connect, c->fd, c->sa, c->salen);
     case AA_OP_SENDTO:
-        if (aa_real.sendto)
-            return aa_real.sendto(c->fd, c->buf, c->len, c->flags, c->sa, c->salen);
+        if (AA_REAL(sendto))
+            return AA_REAL(sendto)(c->fd, c->buf, c->len, c->flags, c->sa, c->salen);
         return syscall(SYS_sendto, c->fd, c->buf, c->len, c->flags, c->sa, c->salen);
     case AA_OP_SENDMSG:
-        if (aa_real.sendmsg)
-            return aa_real.sendmsg(c->fd, c->msg, c->flags);
+        if (AA_REAL(sendmsg))
+            return AA_REAL(sendmsg)(c->fd, c->msg, c->flags);
         return syscall(SYS_sendmsg, c->fd, c->msg, c->flags);
     }
     return -1;
@@ -1208,10 +1205,16 @@ aa_net(const struct aa_net_call *c)
         return aa_net_real(c);
     }
     int type = 0, proto = 0;
-    socklen_t ol = sizeof type;
-    (void)syscall(SYS_getsockopt, c->fd, SOL_SOCKET, SO_TYPE, &type, &ol);
-    ol = sizeof proto;
+    socklen_t ol = sizeof proto;
     (void)syscall(SYS_getsockopt, c->fd, SOL_SOCKET, SO_PROTOCOL, &proto, &ol);
+    if (proto == IPPROTO_TCP) /* the common cases need no second syscall */
+        type = SOCK_STREAM;
+    else if (proto == IPPROTO_UDP)
+        type = SOCK_DGRAM;
+    else {
+        ol = sizeof type;
+        (void)syscall(SYS_getsockopt, c->fd, SOL_SOCKET, SO_TYPE, &type, &ol);
+    }
     errno = saved;
     long rc = aa_net_real(c);
     int err = rc < 0 ? errno : 0;
@@ -1245,8 +1248,8 @@ connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
 {
     const struct sockaddr *sa = addr.__sockaddr__;
     if (!aa_inet(sa, len)) {
-        if (aa_real.connect)
-            return aa_real.connect(fd, sa, len);
+        if (AA_REAL(connect))
+            return AA_REAL(connect)(fd, sa, len);
         return (int)syscall(SYS_connect, fd, sa, len);
     }
     struct aa_net_call c = {.op = AA_OP_CONNECT, .fd = fd, .sa = sa, .salen = len};
@@ -1258,8 +1261,8 @@ sendto(int fd, const void *buf, size_t n, int flags, __CONST_SOCKADDR_ARG addr, 
 {
     const struct sockaddr *sa = addr.__sockaddr__;
     if (!aa_inet(sa, len)) {
-        if (aa_real.sendto)
-            return aa_real.sendto(fd, buf, n, flags, sa, len);
+        if (AA_REAL(sendto))
+            return AA_REAL(sendto)(fd, buf, n, flags, sa, len);
         return syscall(SYS_sendto, fd, buf, n, flags, sa, len);
     }
     struct aa_net_call c = {.op = AA_OP_SENDTO, .fd = fd, .sa = sa, .salen = len, .buf = buf,
@@ -1271,8 +1274,8 @@ AA_EXPORT ssize_t
 sendmsg(int fd, const struct msghdr *msg, int flags)
 {
     if (!msg || !aa_inet(msg->msg_name, msg->msg_namelen)) {
-        if (aa_real.sendmsg)
-            return aa_real.sendmsg(fd, msg, flags);
+        if (AA_REAL(sendmsg))
+            return AA_REAL(sendmsg)(fd, msg, flags);
         return syscall(SYS_sendmsg, fd, msg, flags);
     }
     struct aa_net_call c = {.op = AA_OP_SENDMSG, .fd = fd, .sa = msg->msg_name,
@@ -1323,13 +1326,13 @@ AA_EXPORT int
 getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
             struct addrinfo **res)
 {
-    if (!aa_real.getaddrinfo) {
+    if (!AA_REAL(getaddrinfo)) {
         aa_init();
-        if (!aa_real.getaddrinfo)
+        if (!AA_REAL(getaddrinfo))
             return EAI_SYSTEM;
     }
     int64_t t0 = node ? aa_now_ns() : 0;
-    int rc = aa_real.getaddrinfo(node, service, hints, res);
+    int rc = AA_REAL(getaddrinfo)(node, service, hints, res);
     if (!node || !aa_enter())
         return rc;
     int saved = errno;
@@ -1378,10 +1381,10 @@ AA_EXPORT struct hostent *
 gethostbyname(const char *name)
 {
     aa_init();
-    if (!aa_real.gethostbyname)
+    if (!AA_REAL(gethostbyname))
         return NULL;
     int64_t t0 = aa_now_ns();
-    struct hostent *h = aa_real.gethostbyname(name);
+    struct hostent *h = AA_REAL(gethostbyname)(name);
     if (name && aa_enter()) {
         int saved = errno, herr = h_errno;
         aa_dns_hostent("gethostbyname", name, AF_INET, h, herr, t0);
@@ -1396,10 +1399,10 @@ AA_EXPORT struct hostent *
 gethostbyname2(const char *name, int af)
 {
     aa_init();
-    if (!aa_real.gethostbyname2)
+    if (!AA_REAL(gethostbyname2))
         return NULL;
     int64_t t0 = aa_now_ns();
-    struct hostent *h = aa_real.gethostbyname2(name, af);
+    struct hostent *h = AA_REAL(gethostbyname2)(name, af);
     if (name && aa_enter()) {
         int saved = errno, herr = h_errno;
         aa_dns_hostent("gethostbyname2", name, af, h, herr, t0);
@@ -1415,10 +1418,10 @@ gethostbyname_r(const char *name, struct hostent *ret, char *buf, size_t buflen,
                 struct hostent **result, int *h_errnop)
 {
     aa_init();
-    if (!aa_real.gethostbyname_r)
+    if (!AA_REAL(gethostbyname_r))
         return ENOSYS;
     int64_t t0 = aa_now_ns();
-    int rc = aa_real.gethostbyname_r(name, ret, buf, buflen, result, h_errnop);
+    int rc = AA_REAL(gethostbyname_r)(name, ret, buf, buflen, result, h_errnop);
     if (name && rc != ERANGE && aa_enter()) {
         int saved = errno;
         aa_dns_hostent("gethostbyname_r", name, AF_INET, result ? *result : NULL,
@@ -1434,10 +1437,10 @@ gethostbyname2_r(const char *name, int af, struct hostent *ret, char *buf, size_
                  struct hostent **result, int *h_errnop)
 {
     aa_init();
-    if (!aa_real.gethostbyname2_r)
+    if (!AA_REAL(gethostbyname2_r))
         return ENOSYS;
     int64_t t0 = aa_now_ns();
-    int rc = aa_real.gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop);
+    int rc = AA_REAL(gethostbyname2_r)(name, af, ret, buf, buflen, result, h_errnop);
     if (name && rc != ERANGE && aa_enter()) {
         int saved = errno;
         aa_dns_hostent("gethostbyname2_r", name, af, result ? *result : NULL,
@@ -1453,10 +1456,10 @@ getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host, socklen_t ho
             char *serv, socklen_t servlen, int flags)
 {
     aa_init();
-    if (!aa_real.getnameinfo)
+    if (!AA_REAL(getnameinfo))
         return EAI_SYSTEM;
     int64_t t0 = aa_now_ns();
-    int rc = aa_real.getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
+    int rc = AA_REAL(getnameinfo)(sa, salen, host, hostlen, serv, servlen, flags);
     if (!host || !hostlen || (flags & NI_NUMERICHOST) || !aa_inet(sa, salen) || !aa_enter())
         return rc;
     int saved = errno;

@@ -8,12 +8,23 @@
  * The abstract namespace has no permission bits, so children that drop
  * privileges (setpriv, su) still reach it; strangers are rejected by pid.
  *
- * All descriptors live in one epoll set: the poll loop watches a single fd. */
+ * All descriptors live in one epoll set: the poll loop watches a single fd.
+ *
+ * Wake-ups are what an exec costs the wrapper on this kind of machine (a
+ * context switch in a VM costs more than building and writing the record), so
+ * an exec connection is read as soon as it is accepted, registered in the
+ * epoll set (EPOLLONESHOT) only while its report is incomplete, and "parked"
+ * once acknowledged: a successful exec closes it, and nothing needs to wake
+ * us for that EOF.  Parked connections are looked at again when the same
+ * process connects again (order of its records), on a 50 ms timer while any
+ * are parked (a failed exec's result record is written within ~50 ms), and
+ * when the channel is drained. */
 #include "channel.h"
 
 #include <admin-audit/protocol.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -24,9 +35,13 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "backstop.h"
 #include "record.h"
 #include "session.h"
 #include "util.h"
@@ -47,6 +62,7 @@ struct aa_conn {
     char *attempt; /* owned: payload of the acknowledged attempt */
     size_t attempt_len;
     char ref[AA_REF_LEN]; /* event.id of the attempt */
+    bool in_ep;           /* registered in the epoll set */
     struct aa_conn *prev, *next;
 };
 
@@ -64,10 +80,23 @@ struct aa_channel {
     int epfd, lfd, dfd;
     char base[96];
     struct aa_conn *conns;
+    int tfd;     /* timerfd: look at parked connections again */
+    bool tarmed; /* tfd is armed */
     struct dns_entry dns[AA_DNS_MAP];
     size_t dns_next;
-    pid_t members[AA_MEMBER_CACHE];
+    struct {
+        pid_t pid; /* 0: empty slot */
+        int pidfd; /* pins the identity: readable once that process is gone */
+    } members[AA_MEMBER_CACHE];
     size_t members_next;
+    /* backstop link (aa_channel_set_backstop): the kernel backstop asks
+     * which execs the shim already recorded, and is told of shim connects */
+    struct aa_backstop *bs; /* borrowed, may be NULL */
+    struct {
+        pid_t pid; /* a system()/popen() report: its /bin/sh child is covered */
+        long long mono_ns;
+    } shells[16];
+    size_t shells_next;
 };
 
 /* Decoded report; byte fields point into the message buffer (borrowed). */
@@ -168,17 +197,84 @@ set_id_str(struct json_object *rec, const char *path, int64_t v)
 
 /* ---- membership ------------------------------------------------------------ */
 
+/* Membership costs a /proc read per ancestor (~8 us each here), and every
+ * exec comes from a pid never seen before.  So known members are cached with
+ * a pidfd each: while the pidfd is not readable that very process is alive,
+ * so its pid cannot have been reused by a stranger.  An unknown pid is then
+ * checked by one /proc read (its parent) when the parent is the wrapper or a
+ * live cached member; only otherwise the whole ancestry is walked. */
+static bool
+member_cached(const struct aa_channel *ch, pid_t pid)
+{
+    for (size_t i = 0; i < AA_MEMBER_CACHE; i++) {
+        if (ch->members[i].pid != pid)
+            continue;
+        struct pollfd p = {.fd = ch->members[i].pidfd, .events = POLLIN};
+        return poll(&p, 1, 0) == 0; /* POLLIN: exited; POLLNVAL: not ours */
+    }
+    return false;
+}
+
+static pid_t proc_ppid(pid_t pid);
+
+/* Cache pid; with child > 0, pid is child's parent, which must still hold
+ * once pid is pinned (the pid could have been reused meanwhile). */
+static void
+member_add(struct aa_channel *ch, pid_t pid, pid_t child)
+{
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0); /* close-on-exec */
+    if (fd < 0)
+        return; /* ENOSYS, ESRCH: not cached, checked in full next time */
+    if (child > 0 && proc_ppid(child) != pid) {
+        (void)close(fd);
+        return;
+    }
+    size_t i = ch->members_next++ % AA_MEMBER_CACHE;
+    if (ch->members[i].pid > 0)
+        (void)close(ch->members[i].pidfd);
+    ch->members[i].pid = pid;
+    ch->members[i].pidfd = fd;
+}
+
+static pid_t
+proc_ppid(pid_t pid)
+{
+    char path[40], buf[512];
+    (void)snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    cleanup_fd int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    /* comm may hold spaces and parentheses: the fields follow the last ')' */
+    char *p = strrchr(buf, ')');
+    char state;
+    int ppid;
+    if (!p || sscanf(p + 1, " %c %d", &state, &ppid) != 2)
+        return -1;
+    return ppid;
+}
+
 static bool
 member(struct aa_channel *ch, pid_t pid)
 {
     if (pid <= 0)
         return false;
-    for (size_t i = 0; i < AA_MEMBER_CACHE; i++)
-        if (ch->members[i] == pid)
-            return true;
-    if (!aa_session_is_member(ch->s, pid))
-        return false;
-    ch->members[ch->members_next++ % AA_MEMBER_CACHE] = pid;
+    if (member_cached(ch, pid))
+        return true;
+    pid_t pp = proc_ppid(pid);
+    bool ok = pp > 0 && (pp == aa_session_wrapper_pid(ch->s) || member_cached(ch, pp));
+    if (!ok) {
+        if (!aa_session_is_member(ch->s, pid))
+            return false;
+        /* the walk went through the parent: cache it too, so its next child
+         * (the shell of an exec loop never reports itself) costs one read */
+        if (pp > 1)
+            member_add(ch, pp, pid);
+    }
+    member_add(ch, pid, 0);
     return true;
 }
 
@@ -257,6 +353,104 @@ conn_send_ack(struct aa_conn *c, enum aa_verdict v)
     (void)send(c->fd, &ack, sizeof ack, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
+/* ---- backstop link ------------------------------------------------------------ */
+
+static long long
+chan_mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static bool
+bytes_is(const struct aa_bytes *b, const char *s)
+{
+    size_t n = strlen(s);
+    return b->p && b->n == n && memcmp(b->p, s, n) == 0;
+}
+
+/* system() and popen() are reported by the caller, which then closes the
+ * connection and lets libc start /bin/sh: remember the caller for a while. */
+static void
+shell_remember(struct aa_channel *ch, pid_t pid, const struct aa_bytes *api)
+{
+    if (!bytes_is(api, "system") && !bytes_is(api, "popen"))
+        return;
+    size_t i = ch->shells_next++ % AA_ARRAY_SIZE(ch->shells);
+    ch->shells[i].pid = pid;
+    ch->shells[i].mono_ns = chan_mono_ns();
+}
+
+void
+aa_channel_set_backstop(struct aa_channel *ch, struct aa_backstop *b)
+{
+    if (ch)
+        ch->bs = b;
+}
+
+/* Is path (what the kernel is about to exec) the exec the shim reported in r? */
+static bool
+exec_path_matches(const struct report *r, const char *path, size_t len)
+{
+    const struct aa_bytes *exe = &r->str[AA_T_EXECUTABLE], *arg = &r->str[AA_T_PATH_ARG];
+    if ((exe->p && exe->n == len && memcmp(exe->p, path, len) == 0) ||
+        (arg->p && arg->n == len && memcmp(arg->p, path, len) == 0))
+        return true;
+    const struct aa_bytes *api = &r->str[AA_T_API];
+    if (bytes_is(api, "fexecve") || bytes_is(api, "execveat"))
+        return len == 0 || (len > 14 && memcmp(path, "/proc/self/fd/", 14) == 0);
+    /* PATH search (execvp*, posix_spawnp) tries dir/name in turn, and libc
+     * runs a file without a #! line with /bin/sh (ENOEXEC) */
+    if (len == 7 && memcmp(path, "/bin/sh", 7) == 0)
+        return true;
+    if (arg->p && arg->n && !memchr(arg->p, '/', arg->n) && len > arg->n &&
+        path[len - arg->n - 1] == '/' && memcmp(path + len - arg->n, arg->p, arg->n) == 0)
+        return true;
+    return false;
+}
+
+bool
+aa_channel_exec_covered(struct aa_channel *ch, pid_t pid, pid_t ppid, const char *path,
+                        size_t len)
+{
+    if (!ch || pid <= 0)
+        return false;
+    for (struct aa_conn *c = ch->conns; c; c = c->next) {
+        if (c->state != CONN_RESULT || !c->attempt)
+            continue;
+        if (c->pid != pid && (ppid <= 0 || c->pid != ppid))
+            continue;
+        /* parked: a connection its peer closed (exec done) or answered with a
+         * result (exec failed) no longer covers anything */
+        char b;
+        if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) >= 0 || errno != EAGAIN)
+            continue;
+        struct report r;
+        if (report_parse(c->attempt, c->attempt_len, &r) < 0) {
+            report_free(&r);
+            continue;
+        }
+        const struct aa_bytes *api = &r.str[AA_T_API];
+        bool spawn = bytes_is(api, "posix_spawn") || bytes_is(api, "posix_spawnp");
+        /* the exec family runs in the reporting process, posix_spawn in its child */
+        bool who = spawn ? c->pid == ppid : c->pid == pid;
+        bool ok = who && exec_path_matches(&r, path, len);
+        report_free(&r);
+        if (ok)
+            return true;
+    }
+    if (ppid > 0 && len == 7 && memcmp(path, "/bin/sh", 7) == 0) {
+        long long now = chan_mono_ns();
+        for (size_t i = 0; i < AA_ARRAY_SIZE(ch->shells); i++)
+            if (ch->shells[i].pid == ppid && now - ch->shells[i].mono_ns < 30000000000LL) {
+                ch->shells[i].pid = 0; /* one shell per report */
+                return true;
+            }
+    }
+    return false;
+}
+
 static int
 handle_exec(struct aa_channel *ch, struct aa_conn *c, const char *payload, size_t n)
 {
@@ -274,6 +468,7 @@ handle_exec(struct aa_channel *ch, struct aa_conn *c, const char *payload, size_
     int er = rec ? aa_session_emit(ch->s, rec) : -ENOMEM;
     if (er == 0) {
         get_event_id(rec, c->ref);
+        shell_remember(ch, c->pid, &r.str[AA_T_API]);
     } else if (!rec) {
         counts->lost++;
     }
@@ -587,6 +782,18 @@ handle_connect(struct aa_channel *ch, pid_t peer, const struct report *r)
     if (d && d->ref[0])
         rc |= aa_rec_set_str(rec, "audit.dns_ref", d->ref);
     rc |= aa_rec_set_str(rec, "audit.source", "shim");
+    if (ch->bs) {
+        /* the backstop saw this call too: one record (this one), marked so */
+        char api[16] = "", bsref[AA_REF_LEN] = "";
+        if (r->str[AA_T_API].p && r->str[AA_T_API].n < sizeof api)
+            memcpy(api, r->str[AA_T_API].p, r->str[AA_T_API].n);
+        int seen = aa_backstop_claim_connect(ch->bs, peer, api, family, addr.p,
+                                             (int)rnum(r, AA_T_PORT, 0), bsref, sizeof bsref);
+        if (seen)
+            rc |= aa_rec_set_bool(rec, "audit.seccomp", true);
+        if (seen == 2 && bsref[0])
+            rc |= aa_rec_set_str(rec, "audit.seccomp_ref", bsref);
+    }
     if (rc) {
         json_object_put(rec);
         counts->lost++;
@@ -610,13 +817,71 @@ conn_free(struct aa_channel *ch, struct aa_conn *c)
         ch->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    if (c->fd >= 0) {
-        (void)epoll_ctl(ch->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-        (void)close(c->fd);
-    }
+    if (c->fd >= 0)
+        (void)close(c->fd); /* never dup'ed: closing also leaves the epoll set */
     free(c->buf);
     free(c->attempt);
     free(c);
+}
+
+static int conn_read(struct aa_channel *ch, struct aa_conn *c);
+
+static void
+timer_arm(struct aa_channel *ch)
+{
+    if (ch->tarmed || ch->tfd < 0)
+        return;
+    struct itimerspec its = {.it_value = {.tv_nsec = 50 * 1000000}};
+    ch->tarmed = timerfd_settime(ch->tfd, 0, &its, NULL) == 0;
+}
+
+/* After conn_read left c open: wait for the rest of an incomplete report, or
+ * park an acknowledged connection.  Returns 0 or -errno. */
+static int
+conn_after(struct aa_channel *ch, struct aa_conn *c)
+{
+    if (c->state != CONN_ATTEMPT) {
+        timer_arm(ch); /* parked (CONN_RESULT) */
+        return 0;
+    }
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = c};
+    if (epoll_ctl(ch->epfd, c->in_ep ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+        int r = -errno;
+        conn_free(ch, c); /* the shim reads EOF: EACCES */
+        return r;
+    }
+    c->in_ep = true;
+    return 0;
+}
+
+/* Read parked connections (of process pid, or all for pid 0): EOF frees them,
+ * a result message is recorded.  Returns 0 or -errno. */
+static int
+parked_scan(struct aa_channel *ch, pid_t pid)
+{
+    bool left = false;
+    for (struct aa_conn *c = ch->conns, *next; c; c = next) {
+        next = c->next; /* c may be freed */
+        if (c->state != CONN_RESULT || (pid > 0 && c->pid != pid))
+            continue;
+        int r = conn_read(ch, c);
+        if (r < 0)
+            return r;
+        left |= r == 1;
+    }
+    if (left || pid > 0)
+        timer_arm(ch);
+    return 0;
+}
+
+static int
+do_timer(struct aa_channel *ch)
+{
+    uint64_t ticks;
+    if (read(ch->tfd, &ticks, sizeof ticks) < 0 && errno != EAGAIN)
+        return 0;
+    ch->tarmed = false;
+    return parked_scan(ch, 0);
 }
 
 static int
@@ -647,23 +912,26 @@ do_accept(struct aa_channel *ch)
         c->fd = fd;
         c->pid = cred.pid;
         c->uid = cred.uid;
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-        if (epoll_ctl(ch->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-            int r = -errno;
-            c->fd = -1;
-            (void)close(fd);
-            free(c);
-            return r;
-        }
+        /* records of one process stay in order: its earlier exec first */
+        int r = parked_scan(ch, c->pid);
         c->next = ch->conns;
         if (ch->conns)
             ch->conns->prev = c;
         ch->conns = c;
+        if (r < 0)
+            return r;
+        /* the report usually follows the connect at once */
+        r = conn_read(ch, c);
+        if (r == 1)
+            r = conn_after(ch, c);
+        if (r < 0)
+            return r;
     }
 }
 
-/* Read what is queued on one exec connection.  Returns 0 or -errno (internal
- * failure); the connection may have been freed. */
+/* Read what is queued on one exec connection.  Returns 1 when the connection
+ * is still open, 0 when it was freed, or -errno (internal failure, freed or
+ * not). */
 static int
 conn_read(struct aa_channel *ch, struct aa_conn *c)
 {
@@ -687,7 +955,7 @@ conn_read(struct aa_channel *ch, struct aa_conn *c)
             if (errno == EINTR)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return 0;
+                return 1;
             n = 0; /* ECONNRESET and the like: treat as EOF */
         }
         if (n == 0) {
@@ -808,8 +1076,10 @@ pump(struct aa_channel *ch, int max_rounds)
                 r = do_accept(ch);
             else if (ev[i].data.ptr == &ch->dfd)
                 r = do_dgram(ch);
-            else
-                r = conn_read(ch, ev[i].data.ptr);
+            else if (ev[i].data.ptr == &ch->tfd)
+                r = do_timer(ch);
+            else if ((r = conn_read(ch, ev[i].data.ptr)) == 1)
+                r = conn_after(ch, ev[i].data.ptr);
             if (r < 0)
                 return r;
         }
@@ -842,7 +1112,7 @@ aa_channel_open(struct aa_session *s, struct aa_channel **ret)
     if (!ch)
         return -ENOMEM;
     ch->s = s;
-    ch->epfd = ch->lfd = ch->dfd = -1;
+    ch->epfd = ch->lfd = ch->dfd = ch->tfd = -1;
     unsigned char rnd[8];
     if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
         free(ch);
@@ -850,7 +1120,10 @@ aa_channel_open(struct aa_session *s, struct aa_channel **ret)
     }
     char hex[17];
     aa_hex(rnd, sizeof rnd, hex);
-    (void)snprintf(ch->base, sizeof ch->base, "admin-audit/%.40s/%s", aa_session_id(s), hex);
+    /* 10 bytes: the address "\0<base>/x" is then 15 bytes long, shorter than
+     * any inet sockaddr (16), so the backstop's filter (connect with
+     * addrlen >= 16) never stops the shim's own connects to us */
+    (void)snprintf(ch->base, sizeof ch->base, "aa%.8s", hex);
 
     int r;
     ch->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -881,6 +1154,12 @@ aa_channel_open(struct aa_session *s, struct aa_channel **ret)
     }
     ev.data.ptr = &ch->dfd;
     if (epoll_ctl(ch->epfd, EPOLL_CTL_ADD, ch->dfd, &ev) < 0) {
+        r = -errno;
+        goto fail;
+    }
+    ch->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    ev.data.ptr = &ch->tfd;
+    if (ch->tfd < 0 || epoll_ctl(ch->epfd, EPOLL_CTL_ADD, ch->tfd, &ev) < 0) {
         r = -errno;
         goto fail;
     }
@@ -1000,7 +1279,13 @@ aa_channel_drain(struct aa_channel *ch)
 {
     if (!ch)
         return 0;
-    int r = pump(ch, -1);
+    int r = parked_scan(ch, 0);
+    if (r == 0)
+        r = pump(ch, -1);
+    else
+        (void)pump(ch, -1);
+    /* connects the backstop held back for a shim report that never came */
+    (void)aa_backstop_drain(ch->bs);
     /* whatever is still open now will not complete: a report cut short */
     while (ch->conns) {
         if (ch->conns->len > 0)
@@ -1019,11 +1304,16 @@ aa_channel_close(struct aa_channel *ch)
         conn_free(ch, ch->conns);
     for (size_t i = 0; i < AA_DNS_MAP; i++)
         free(ch->dns[i].name);
+    for (size_t i = 0; i < AA_MEMBER_CACHE; i++)
+        if (ch->members[i].pid > 0)
+            (void)close(ch->members[i].pidfd);
     if (ch->epfd >= 0)
         (void)close(ch->epfd);
     if (ch->lfd >= 0)
         (void)close(ch->lfd);
     if (ch->dfd >= 0)
         (void)close(ch->dfd);
+    if (ch->tfd >= 0)
+        (void)close(ch->tfd);
     free(ch);
 }

@@ -5,10 +5,13 @@
 #pragma once
 
 #include <poll.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 struct aa_session;
 struct aa_channel;
+struct aa_backstop;
 
 /* Create the listening socket(s) for session s.  Returns 0 or -errno. */
 int aa_channel_open(struct aa_session *s, struct aa_channel **ret);
@@ -32,5 +35,17 @@ int aa_channel_dispatch(struct aa_channel *ch, const struct pollfd *fds, size_t 
 /* Read everything still queued (after the last process of the session is
  * gone, and before session.end). */
 int aa_channel_drain(struct aa_channel *ch);
+
+/* Backstop link (aa_backstop_attach calls this): shim connect reports are
+ * offered to aa_backstop_claim_connect(), and aa_channel_drain() ends with
+ * aa_backstop_drain().  b may be NULL. */
+void aa_channel_set_backstop(struct aa_channel *ch, struct aa_backstop *b);
+
+/* For the backstop: is the exec of path (len bytes, as passed to the
+ * syscall) by process pid the one its shim reported and we acknowledged
+ * (its exec still in flight)?  ppid > 0 also matches posix_spawn reports of
+ * the parent and the /bin/sh of a recent system()/popen() report. */
+bool aa_channel_exec_covered(struct aa_channel *ch, pid_t pid, pid_t ppid, const char *path,
+                             size_t len);
 
 void aa_channel_close(struct aa_channel *ch); /* NULL-safe */

@@ -551,14 +551,14 @@ oom:
     return NULL;
 }
 
-/* Find the shim: next to a build-tree wrapper, under the installed libdir,
- * or at the configured install path. Owned. */
+/* Find the shim: beside a build-tree wrapper (build/wrapper/admin-audit ->
+ * build/shim/), at the installed layout relative to this binary (a relocated
+ * install), or at the compiled-in install path.  Deliberately no environment
+ * override: whoever runs admin-audit must not be able to swap the shim for
+ * one that records nothing.  Owned, NULL when none is found. */
 static char *
 find_shim(void)
 {
-    const char *e = getenv("ADMIN_AUDIT_SHIM_PATH");
-    if (e && *e && access(e, R_OK) == 0)
-        return strdup(e);
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
@@ -567,10 +567,8 @@ find_shim(void)
         if (slash) {
             *slash = '\0';
             static const char *const rel[] = {
-                "/../shim/" AA_SHIM_NAME,              /* build tree: build/wrapper/admin-audit */
-                "/../lib/admin-audit/" AA_SHIM_NAME,   /* relocated install */
-                "/../lib/x86_64-linux-gnu/admin-audit/" AA_SHIM_NAME,
-                "/../lib64/admin-audit/" AA_SHIM_NAME,
+                "/../shim/" AA_SHIM_NAME, /* build tree */
+                "/" AA_SHIM_FROM_BINDIR,  /* installed layout, wherever the prefix is */
             };
             for (size_t i = 0; i < AA_ARRAY_SIZE(rel); i++) {
                 char cand[PATH_MAX * 2];
@@ -584,10 +582,6 @@ find_shim(void)
     }
     if (access(AA_SHIM_INSTALLED_PATH, R_OK) == 0)
         return strdup(AA_SHIM_INSTALLED_PATH);
-#ifdef AA_BUILD_SHIM_PATH
-    if (access(AA_BUILD_SHIM_PATH, R_OK) == 0)
-        return strdup(AA_BUILD_SHIM_PATH);
-#endif
     return NULL;
 }
 
@@ -1703,12 +1697,13 @@ aa_cmd_run(int argc, char **argv)
         close(gop[1]);
         close(errp[0]);
         int e = 0;
+        /* e is a positive errno, as the parent reads it from errp. */
         if (tty)
-            e = aa_breakglass_tty_child(tty);
+            e = -aa_breakglass_tty_child(tty);
         else
             (void)setpgid(0, 0);
         if (e == 0)
-            e = aa_backstop_child(bs);
+            e = -aa_backstop_child(bs);
         char go;
         if (e == 0 && read(gop[0], &go, 1) != 1)
             _exit(AA_EXIT_REFUSED); /* the wrapper refused or died: run nothing */
@@ -1726,6 +1721,7 @@ aa_cmd_run(int argc, char **argv)
     close(gop[0]);
     close(errp[1]);
     res.pid = pid;
+    aa_backstop_attach(bs, ch);
     L.pgid = pid;
     if (!tty)
         (void)setpgid(pid, pid);
