@@ -21,6 +21,9 @@ static const char *const aa_catalog_columns[] = {
     "Task ID", "Name", "Category", "Invoked by", "Approval", "Rollback",
 };
 
+static int catalog_issue(struct aa_catalog *c, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static int
 catalog_issue(struct aa_catalog *c, unsigned line, const char *fmt, ...)
 {
