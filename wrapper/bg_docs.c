@@ -147,24 +147,6 @@ sb_display_word(struct sbuf *b, const char *s)
     sb_puts(b, "'");
 }
 
-static int
-mkdir_p(const char *path, mode_t mode)
-{
-    cleanup_free char *p = strdup(path);
-    if (!p)
-        return -ENOMEM;
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, mode) < 0 && errno != EEXIST)
-            return -errno;
-        *s = '/';
-    }
-    if (mkdir(p, mode) < 0 && errno != EEXIST)
-        return -errno;
-    return 0;
-}
 
 /* Write buf to dir/name atomically and never over an existing file: an
  * O_EXCL temporary, fsync, link(2) to the final name (EEXIST when taken),
@@ -223,7 +205,7 @@ aa_breakglass_write_stub(const char *tasks_dir, const char *task_id, char *const
             (void)snprintf(err, errlen, "invalid task id or no tasks directory");
         return -EINVAL;
     }
-    int r = mkdir_p(tasks_dir, 0755);
+    int r = aa_mkdir_p(tasks_dir, 0755);
     if (r < 0) {
         if (err)
             (void)snprintf(err, errlen, "cannot create %s: %s", tasks_dir, strerror(-r));
@@ -346,30 +328,7 @@ aa_breakglass_write_stub(const char *tasks_dir, const char *task_id, char *const
 
 /* ---- BG-7: the post-mortem ---- */
 
-static struct json_object *
-jpath(struct json_object *o, const char *dotted)
-{
-    char key[128];
-    while (o && *dotted) {
-        size_t n = strcspn(dotted, ".");
-        if (n >= sizeof key)
-            return NULL;
-        memcpy(key, dotted, n);
-        key[n] = '\0';
-        if (!json_object_is_type(o, json_type_object) ||
-            !json_object_object_get_ex(o, key, &o))
-            return NULL;
-        dotted += n + (dotted[n] == '.');
-    }
-    return o;
-}
 
-static const char *
-jstr(struct json_object *o, const char *dotted)
-{
-    struct json_object *v = jpath(o, dotted);
-    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
 
 int
 aa_breakglass_file_tag(const char *task_id, const char *session_id, char *out, size_t outlen)
@@ -412,8 +371,8 @@ read_session(const char *journal_path, const char *session_id, struct pm_info *p
         struct json_object *rec = json_tokener_parse(line);
         if (!rec)
             continue;
-        const char *sid = jstr(rec, "session.id");
-        const char *action = jstr(rec, "event.action");
+        const char *sid = aa_json_get_str(rec, "session.id");
+        const char *action = aa_json_get_str(rec, "event.action");
         if (!sid || !action || strcmp(sid, session_id) != 0) {
             json_object_put(rec);
             continue;
@@ -484,9 +443,9 @@ aa_breakglass_write_postmortem(const char *incidents_dir, const char *journal_pa
     if (r < 0)
         goto done;
     struct json_object *st = pm.start, *en = pm.end;
-    const char *task = jstr(st, "session.task");
-    const char *started = jstr(st, "@timestamp");
-    const char *ended = en ? jstr(en, "@timestamp") : NULL;
+    const char *task = aa_json_get_str(st, "session.task");
+    const char *started = aa_json_get_str(st, "@timestamp");
+    const char *ended = en ? aa_json_get_str(en, "@timestamp") : NULL;
 
     char tag[64], day[16] = "00000000";
     if ((r = aa_breakglass_file_tag(task, session_id, tag, sizeof tag)) < 0)
@@ -514,40 +473,40 @@ aa_breakglass_write_postmortem(const char *incidents_dir, const char *journal_pa
     sb_puts(&b, "## Timeline\n");
     sb_printf(&b, "- Invoked at: %s\n", or_dash(started));
     sb_printf(&b, "- Ended at: %s\n", ended ? ended : "unknown (no session.end: crashed?)");
-    struct json_object *dur = en ? jpath(en, "event.duration") : NULL;
+    struct json_object *dur = en ? aa_json_get(en, "event.duration") : NULL;
     if (dur)
         sb_printf(&b, "- Duration: %.3f s\n", (double)json_object_get_int64(dur) / 1e9);
     else
         sb_puts(&b, "- Duration: unknown\n");
-    struct json_object *code = en ? jpath(en, "process.exit_code") : NULL;
+    struct json_object *code = en ? aa_json_get(en, "process.exit_code") : NULL;
     if (code)
         sb_printf(&b, "- Exit code: %lld\n", (long long)json_object_get_int64(code));
     else
         sb_puts(&b, "- Exit code: unknown\n");
-    const char *sig = en ? jstr(en, "audit.signal") : NULL;
+    const char *sig = en ? aa_json_get_str(en, "audit.signal") : NULL;
     sb_printf(&b, "- Signal: %s\n", sig ? sig : "none");
-    sb_printf(&b, "- End reason: %s\n\n", en ? or_dash(jstr(en, "session.end_reason")) : "unknown");
+    sb_printf(&b, "- End reason: %s\n\n", en ? or_dash(aa_json_get_str(en, "session.end_reason")) : "unknown");
 
     sb_puts(&b, "## Operator\n- Operator: ");
-    sb_md_value(&b, jstr(st, "user.name"));
+    sb_md_value(&b, aa_json_get_str(st, "user.name"));
     sb_puts(&b, "\n- Identity source: ");
-    sb_md_value(&b, jstr(st, "session.identity_source"));
+    sb_md_value(&b, aa_json_get_str(st, "session.identity_source"));
     sb_puts(&b, "\n- Effective user: ");
-    sb_md_value(&b, jstr(st, "user.effective.name"));
+    sb_md_value(&b, aa_json_get_str(st, "user.effective.name"));
     sb_puts(&b, "\n- Host: ");
-    sb_md_value(&b, jstr(st, "host.name"));
-    const char *tty = jstr(st, "session.tty");
+    sb_md_value(&b, aa_json_get_str(st, "host.name"));
+    const char *tty = aa_json_get_str(st, "session.tty");
     if (tty) {
         sb_puts(&b, "\n- Terminal: ");
         sb_md_value(&b, tty);
     }
     sb_puts(&b, "\n\n## Reason\n");
-    sb_md_value(&b, jstr(st, "session.reason"));
+    sb_md_value(&b, aa_json_get_str(st, "session.reason"));
     sb_puts(&b, "\n- Incident: ");
-    const char *inc = jstr(st, "session.incident");
+    const char *inc = aa_json_get_str(st, "session.incident");
     sb_md_value(&b, inc ? inc : "none");
     sb_puts(&b, "\n\n## Gate violations (recorded instead of refused)\n");
-    struct json_object *viol = jpath(st, "session.violations");
+    struct json_object *viol = aa_json_get(st, "session.violations");
     size_t nv = viol && json_object_is_type(viol, json_type_array) ? json_object_array_length(viol)
                                                                    : 0;
     for (size_t i = 0; i < nv; i++) {
@@ -564,19 +523,19 @@ aa_breakglass_write_postmortem(const char *incidents_dir, const char *journal_pa
                   "redacted):\n\n```text\n", ne, ne == 1 ? "" : "s");
     for (size_t i = 0; i < ne; i++) {
         struct json_object *x = json_object_array_get_idx(pm.execs, i);
-        struct json_object *seq = jpath(x, "chain.seq");
-        struct json_object *pid = jpath(x, "process.pid");
-        sb_printf(&b, "%s seq %lld pid %lld  ", or_dash(jstr(x, "@timestamp")),
+        struct json_object *seq = aa_json_get(x, "chain.seq");
+        struct json_object *pid = aa_json_get(x, "process.pid");
+        sb_printf(&b, "%s seq %lld pid %lld  ", or_dash(aa_json_get_str(x, "@timestamp")),
                   seq ? (long long)json_object_get_int64(seq) : 0LL,
                   pid ? (long long)json_object_get_int64(pid) : 0LL);
-        sb_args_line(&b, jpath(x, "process.args"));
-        const char *ec = jstr(x, "error.code");
+        sb_args_line(&b, aa_json_get(x, "process.args"));
+        const char *ec = aa_json_get_str(x, "error.code");
         if (ec)
             sb_printf(&b, "  (failed: %s)", ec);
         sb_puts(&b, "\n");
     }
     sb_puts(&b, "```\n\n## Rows affected\n");
-    struct json_object *rows = en ? jpath(en, "session.rows_affected") : NULL;
+    struct json_object *rows = en ? aa_json_get(en, "session.rows_affected") : NULL;
     if (rows)
         sb_printf(&b, "- Rows/objects affected: %lld\n\n", (long long)json_object_get_int64(rows));
     else
@@ -584,14 +543,14 @@ aa_breakglass_write_postmortem(const char *incidents_dir, const char *journal_pa
                     "ADMIN_AUDIT_ROWS)\n\n");
 
     sb_puts(&b, "## Recording\n");
-    struct json_object *rec = en ? jpath(en, "session.recording") : NULL;
-    const char *rfile = rec ? jstr(rec, "file") : jstr(st, "session.recording.file");
+    struct json_object *rec = en ? aa_json_get(en, "session.recording") : NULL;
+    const char *rfile = rec ? aa_json_get_str(rec, "file") : aa_json_get_str(st, "session.recording.file");
     if (rfile) {
         sb_puts(&b, "- File: ");
         sb_md_value(&b, rfile);
-        sb_printf(&b, "\n- SHA-256: %s\n", rec ? or_dash(jstr(rec, "sha256")) : "unknown");
-        struct json_object *by = rec ? jpath(rec, "bytes") : NULL;
-        struct json_object *ev = rec ? jpath(rec, "events") : NULL;
+        sb_printf(&b, "\n- SHA-256: %s\n", rec ? or_dash(aa_json_get_str(rec, "sha256")) : "unknown");
+        struct json_object *by = rec ? aa_json_get(rec, "bytes") : NULL;
+        struct json_object *ev = rec ? aa_json_get(rec, "events") : NULL;
         if (by && ev)
             sb_printf(&b, "- Size: %lld bytes, %lld events\n", (long long)json_object_get_int64(by),
                       (long long)json_object_get_int64(ev));
@@ -615,7 +574,7 @@ aa_breakglass_write_postmortem(const char *incidents_dir, const char *journal_pa
         r = -ENOMEM;
         goto done;
     }
-    if ((r = mkdir_p(incidents_dir, 0755)) < 0) {
+    if ((r = aa_mkdir_p(incidents_dir, 0755)) < 0) {
         free(b.p);
         goto done;
     }

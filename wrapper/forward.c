@@ -97,25 +97,6 @@ aa_forward_cursor_path(const char *journal_path, const char *url)
     return out;
 }
 
-static int
-mkdir_p(const char *path, mode_t mode)
-{
-    cleanup_free char *p = strdup(path);
-
-    if (!p)
-        return -ENOMEM;
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, mode) < 0 && errno != EEXIST)
-            return -errno;
-        *s = '/';
-    }
-    if (mkdir(p, mode) < 0 && errno != EEXIST)
-        return -errno;
-    return 0;
-}
 
 /* -------------------------------------------------------------- cursors */
 
@@ -196,7 +177,7 @@ aa_forward_cursor_save(const char *path, const char *url, const char *ack,
         *slash = '\0';
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0 && errno == ENOENT) {
-        r = mkdir_p(dir, 0700);
+        r = aa_mkdir_p(dir, 0700);
         if (r < 0) {
             json_object_put(o);
             return r;
@@ -541,7 +522,7 @@ lock_target(struct fwd_target *ft)
         return -ENOMEM;
     fd = open(ft->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0 && errno == ENOENT) {
-        r = mkdir_p(dir, 0700);
+        r = aa_mkdir_p(dir, 0700);
         if (r < 0)
             return r;
         fd = open(ft->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -208,8 +208,8 @@ strv_contains(char *const *v, const char *s)
 }
 
 /* "Alice Smith/engineering lead" -> "Alice Smith". Owned. */
-static char *
-person_name(const char *s)
+char *
+aa_person_name(const char *s)
 {
     size_t n = strcspn(s, "/(");
     while (n > 0 && isspace((unsigned char)s[n - 1]))
@@ -421,7 +421,7 @@ check_approval(const struct aa_gate_input *in, struct aa_checks *out)
     const char *sn = "approval.segregation";
     if (!t->reviewer.value)
         return addf(out, sn, AA_CHECK_SKIP, NULL, "no Reviewer to compare");
-    cleanup_free char *rev = person_name(t->reviewer.value);
+    cleanup_free char *rev = aa_person_name(t->reviewer.value);
     if (!rev)
         return -ENOMEM;
     if (!in->operator_name || !*in->operator_name)
@@ -431,7 +431,7 @@ check_approval(const struct aa_gate_input *in, struct aa_checks *out)
                     "someone other than the operator must review and approve the task",
                     "Reviewer %s is the operator", rev);
     if (t->author.value) {
-        cleanup_free char *author = person_name(t->author.value);
+        cleanup_free char *author = aa_person_name(t->author.value);
         if (!author)
             return -ENOMEM;
         if (*author && strcasecmp(author, rev) == 0)

@@ -19,6 +19,8 @@
 #include "config.h"
 #include "forward.h"
 #include "run.h"
+#include "gate.h"
+#include "record.h"
 #include "taskdoc.h"
 #include "util.h"
 
@@ -171,41 +173,9 @@ format_time(time_t t, char buf[AA_TIMESTAMP_MAX])
     (void)strftime(buf, AA_TIMESTAMP_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static struct json_object *
-jpath(struct json_object *o, const char *dotted)
-{
-    char key[128];
-    while (o && *dotted) {
-        size_t n = strcspn(dotted, ".");
-        if (n >= sizeof key)
-            return NULL;
-        memcpy(key, dotted, n);
-        key[n] = '\0';
-        if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &o))
-            return NULL;
-        dotted += n + (dotted[n] == '.');
-    }
-    return o;
-}
 
-static const char *
-jstr(struct json_object *o, const char *dotted)
-{
-    struct json_object *v = jpath(o, dotted);
-    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
 
 /* "Bob Reviewer/engineering lead" -> "Bob Reviewer" (the gate's rule). */
-static char *
-person_name(const char *s)
-{
-    size_t n = strcspn(s, "/(");
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        n--;
-    while (n > 0 && isspace((unsigned char)*s))
-        s++, n--;
-    return strndup(s, n);
-}
 
 /* BG-6: is the task's approval completed for a session started at t0 by
  * operator?  false with why in buf when not. */
@@ -242,7 +212,7 @@ approval_state(const struct pending *P, const char *task, const char *operator_n
     }
     long session_day = (long)(t0 / 86400);
     long approved_day = 0;
-    cleanup_free char *rev = t.reviewer.value ? person_name(t.reviewer.value) : NULL;
+    cleanup_free char *rev = t.reviewer.value ? aa_person_name(t.reviewer.value) : NULL;
     if (t.reviewer.value && !rev) {
         aa_task_done(&t);
         return -ENOMEM;
@@ -268,10 +238,10 @@ approval_state(const struct pending *P, const char *task, const char *operator_n
 static int
 check_session(struct pending *P, struct json_object *start)
 {
-    const char *sid = jstr(start, "session.id");
-    const char *task = jstr(start, "session.task");
-    const char *op = jstr(start, "user.name");
-    const char *ts = jstr(start, "@timestamp");
+    const char *sid = aa_json_get_str(start, "session.id");
+    const char *task = aa_json_get_str(start, "session.task");
+    const char *op = aa_json_get_str(start, "user.name");
+    const char *ts = aa_json_get_str(start, "@timestamp");
     time_t t0;
     if (!sid || parse_time(ts, &t0) < 0)
         return 0; /* not a record this report can place (verify reports damage) */
@@ -332,8 +302,8 @@ scan_journal(struct pending *P, const char *journal)
         struct json_object *rec = json_tokener_parse(line);
         if (!rec)
             continue;
-        const char *action = jstr(rec, "event.action");
-        const char *mode = jstr(rec, "session.mode");
+        const char *action = aa_json_get_str(rec, "event.action");
+        const char *mode = aa_json_get_str(rec, "session.mode");
         if (action && mode && strcmp(action, "session.start") == 0 &&
             strcmp(mode, "break-glass") == 0)
             r = check_session(P, rec);

@@ -415,3 +415,27 @@ aa_record_serialize(struct json_object *rec, size_t *ret_len)
         *ret_len = s ? len : 0;
     return s;
 }
+
+struct json_object *
+aa_json_get(struct json_object *o, const char *dotted)
+{
+    char key[128];
+    while (o && *dotted) {
+        size_t n = strcspn(dotted, ".");
+        if (n >= sizeof key)
+            return NULL;
+        memcpy(key, dotted, n);
+        key[n] = '\0';
+        if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &o))
+            return NULL;
+        dotted += n + (dotted[n] == '.');
+    }
+    return o;
+}
+
+const char *
+aa_json_get_str(struct json_object *o, const char *dotted)
+{
+    struct json_object *v = aa_json_get(o, dotted);
+    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}

@@ -77,6 +77,12 @@ int aa_rec_set_args(struct json_object *rec, const char *dotted, const struct aa
 int aa_rec_set_env(struct json_object *rec, const char *dotted, const struct aa_bytes *envp,
                    size_t envc, char *const *extra_allow, struct aa_counts *counts);
 
+/* Reading records back (journal readers): the member at a dotted path
+ * ("session.end_reason"), NULL when absent or when a non-object is in the
+ * way; the _str form only when it is a string.  Borrowed. */
+struct json_object *aa_json_get(struct json_object *o, const char *dotted);
+const char *aa_json_get_str(struct json_object *o, const char *dotted);
+
 /* Serialise the way the journal does (PLAIN | NOSLASHESCAPE), without hash.
  * Borrowed string valid until rec changes. */
 const char *aa_record_serialize(struct json_object *rec, size_t *ret_len);

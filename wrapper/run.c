@@ -154,28 +154,6 @@ aa_session_id(const struct aa_session *s)
     return s->id;
 }
 
-static pid_t
-parent_of(pid_t pid)
-{
-    char path[64], buf[512];
-    (void)snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    cleanup_fd int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    /* comm may contain spaces and parentheses: parse after the last ')'. */
-    char *p = strrchr(buf, ')');
-    if (!p)
-        return -1;
-    char state;
-    int ppid;
-    if (sscanf(p + 1, " %c %d", &state, &ppid) != 2)
-        return -1;
-    return ppid;
-}
 
 bool
 aa_session_is_member(const struct aa_session *s, pid_t pid)
@@ -185,7 +163,7 @@ aa_session_is_member(const struct aa_session *s, pid_t pid)
     for (int depth = 0; depth < 4096 && pid > 1; depth++) {
         if (pid == s->wrapper_pid)
             return true;
-        pid = parent_of(pid);
+        pid = aa_proc_ppid(pid);
     }
     return false;
 }
@@ -493,7 +471,7 @@ kill_descendants(pid_t self, int sig)
             continue;
         pid_t p = (pid_t)pid;
         for (int depth = 0; depth < 4096 && p > 1; depth++) {
-            p = parent_of(p);
+            p = aa_proc_ppid(p);
             if (p == self) {
                 (void)kill((pid_t)pid, sig);
                 break;

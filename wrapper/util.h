@@ -78,6 +78,13 @@ void aa_hex(const unsigned char *in, size_t n, char *out);
 /* SHA-256 (libcrypto) of a buffer, as 64 lowercase hex chars + NUL. */
 int aa_sha256_hex(const void *buf, size_t len, char out[65]);
 
+/* mkdir -p: create path and its missing parents with mode (existing ones are
+ * left alone).  Returns 0 or -errno. */
+int aa_mkdir_p(const char *path, mode_t mode);
+
+/* The parent pid of pid from /proc/<pid>/stat, -1 when it is gone. */
+pid_t aa_proc_ppid(pid_t pid);
+
 /* Strip leading/trailing ASCII white space in place; returns s. */
 char *aa_strstrip(char *s);
 
