@@ -6,7 +6,9 @@
  * Contract for every hook path (reference/style.md §2.8): no heap, no stdio,
  * no locks, no getenv; errno preserved; all per-call state on the stack or in
  * an mmap scratch; static storage written only by aa_init (the constructor,
- * or the first hook when another library's constructor runs before ours);
+ * or the first hook when another library's constructor runs before ours) and
+ * by aa_real_get (one idempotent atomic store per real-function slot, on first
+ * use: dlsym(RTLD_NEXT) is not paid by processes that never need it);
  * the only mutable state is the TLS depth guard, restored before any real
  * exec (vfork children share it with their parent).  The shim's own I/O goes
  * through syscall(2), never through an exported (hooked) name. */
@@ -65,7 +67,7 @@ static struct {
 enum { AA_STATE_NEW = 0, AA_STATE_INERT = 1, AA_STATE_ACTIVE = 2 };
 static volatile int aa_state;
 static bool aa_fail_open;
-static char aa_shim_path[PATH_MAX];
+static const char *aa_shim_path; /* inside aa_ctl_buf: one page less to touch */
 static size_t aa_shim_path_len;
 static struct sockaddr_un aa_addr_x, aa_addr_d;
 static socklen_t aa_addr_len; /* same length for both */
@@ -139,25 +141,26 @@ aa_init(void)
         size_t n = strlen(v) + 1;
         if (aa_ctl_n == AA_CTL_MAX || used + n > sizeof aa_ctl_buf)
             continue;
-        memcpy(aa_ctl_buf + used, v, n);
-        aa_ctl[aa_ctl_n++] = aa_ctl_buf + used;
+        char *copy = aa_ctl_buf + used;
+        memcpy(copy, v, n);
+        aa_ctl[aa_ctl_n++] = copy;
         used += n;
-        if (aa_has_prefix(v, AA_ENV_SOCKET "=", sizeof AA_ENV_SOCKET))
-            sock = v + sizeof AA_ENV_SOCKET;
-        else if (aa_has_prefix(v, AA_ENV_SHIM "=", sizeof AA_ENV_SHIM))
-            shim = v + sizeof AA_ENV_SHIM;
-        else if (aa_has_prefix(v, AA_ENV_FLAGS "=", sizeof AA_ENV_FLAGS))
-            flags = v + sizeof AA_ENV_FLAGS;
+        if (aa_has_prefix(copy, AA_ENV_SOCKET "=", sizeof AA_ENV_SOCKET))
+            sock = copy + sizeof AA_ENV_SOCKET;
+        else if (aa_has_prefix(copy, AA_ENV_SHIM "=", sizeof AA_ENV_SHIM))
+            shim = copy + sizeof AA_ENV_SHIM;
+        else if (aa_has_prefix(copy, AA_ENV_FLAGS "=", sizeof AA_ENV_FLAGS))
+            flags = copy + sizeof AA_ENV_FLAGS;
     }
 
 
     size_t sl = aa_strlen(sock), pl = aa_strlen(shim);
     /* "\0" + base + "/x" must fit sun_path */
-    if (!sl || !pl || sl + 3 > sizeof aa_addr_x.sun_path || pl >= sizeof aa_shim_path) {
+    if (!sl || !pl || sl + 3 > sizeof aa_addr_x.sun_path || pl >= PATH_MAX) {
         aa_state = AA_STATE_INERT;
         return;
     }
-    memcpy(aa_shim_path, shim, pl + 1);
+    aa_shim_path = shim;
     aa_shim_path_len = pl;
     aa_addr_x.sun_family = AF_UNIX;
     aa_addr_x.sun_path[0] = '\0';
