@@ -144,25 +144,7 @@ seccomp_mode_now(void)
     return p ? atoi(p + 9) : 0;
 }
 
-static const char *
-errno_name(int e, char buf[16])
-{
-    const char *n = strerrorname_np(e);
-    if (n)
-        return n;
-    (void)snprintf(buf, 16, "E%d", e);
-    return buf;
-}
 
-static void
-event_id(struct json_object *rec, char out[BS_REF_LEN])
-{
-    struct json_object *ev, *id;
-    out[0] = '\0';
-    if (json_object_object_get_ex(rec, "event", &ev) && json_object_object_get_ex(ev, "id", &id) &&
-        json_object_is_type(id, json_type_string))
-        (void)snprintf(out, BS_REF_LEN, "%s", json_object_get_string(id));
-}
 
 static int
 set_id_str(struct json_object *rec, const char *path, long long v)
@@ -459,7 +441,7 @@ emit(struct aa_backstop *b, struct json_object *rec, char ref[BS_REF_LEN])
 {
     int r = aa_session_emit(b->s, rec);
     if (r == 0 && ref)
-        event_id(rec, ref);
+        aa_record_event_id(rec, ref, BS_REF_LEN);
     return r;
 }
 
@@ -553,7 +535,7 @@ exec_record(struct aa_backstop *b, const struct aa_bsproc_status *ps, pid_t tid,
         rc |= aa_rec_set_bool(rec, "audit.truncated", true);
     if (read_err) {
         char eb[16];
-        rc |= aa_rec_set_str(rec, "audit.backstop_error", errno_name(read_err, eb));
+        rc |= aa_rec_set_str(rec, "audit.backstop_error", aa_errno_name(read_err, eb));
     }
     rc |= aa_rec_set_str(rec, "audit.source", "seccomp");
     if (rc) {

@@ -167,25 +167,7 @@ rnum(const struct report *r, int tag, int64_t dflt)
     return r->have[tag] && r->str[tag].n == sizeof(int64_t) ? r->num[tag] : dflt;
 }
 
-static const char *
-errno_name(int e, char buf[16])
-{
-    const char *n = strerrorname_np(e);
-    if (n)
-        return n;
-    (void)snprintf(buf, 16, "E%d", e);
-    return buf;
-}
 
-static void
-get_event_id(struct json_object *rec, char out[AA_REF_LEN])
-{
-    struct json_object *ev, *id;
-    out[0] = '\0';
-    if (json_object_object_get_ex(rec, "event", &ev) && json_object_object_get_ex(ev, "id", &id) &&
-        json_object_is_type(id, json_type_string))
-        (void)snprintf(out, AA_REF_LEN, "%s", json_object_get_string(id));
-}
 
 static int
 set_id_str(struct json_object *rec, const char *path, int64_t v)
@@ -215,7 +197,6 @@ member_cached(const struct aa_channel *ch, pid_t pid)
     return false;
 }
 
-static pid_t proc_ppid(pid_t pid);
 
 /* Cache pid; with child > 0, pid is child's parent, which must still hold
  * once pid is pinned (the pid could have been reused meanwhile). */
@@ -225,7 +206,7 @@ member_add(struct aa_channel *ch, pid_t pid, pid_t child)
     int fd = (int)syscall(SYS_pidfd_open, pid, 0); /* close-on-exec */
     if (fd < 0)
         return; /* ENOSYS, ESRCH: not cached, checked in full next time */
-    if (child > 0 && proc_ppid(child) != pid) {
+    if (child > 0 && aa_proc_ppid(child) != pid) {
         (void)close(fd);
         return;
     }
@@ -236,26 +217,6 @@ member_add(struct aa_channel *ch, pid_t pid, pid_t child)
     ch->members[i].pidfd = fd;
 }
 
-static pid_t
-proc_ppid(pid_t pid)
-{
-    char path[40], buf[512];
-    (void)snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    cleanup_fd int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    /* comm may hold spaces and parentheses: the fields follow the last ')' */
-    char *p = strrchr(buf, ')');
-    char state;
-    int ppid;
-    if (!p || sscanf(p + 1, " %c %d", &state, &ppid) != 2)
-        return -1;
-    return ppid;
-}
 
 static bool
 member(struct aa_channel *ch, pid_t pid)
@@ -264,7 +225,7 @@ member(struct aa_channel *ch, pid_t pid)
         return false;
     if (member_cached(ch, pid))
         return true;
-    pid_t pp = proc_ppid(pid);
+    pid_t pp = aa_proc_ppid(pid);
     bool ok = pp > 0 && (pp == aa_session_wrapper_pid(ch->s) || member_cached(ch, pp));
     if (!ok) {
         if (!aa_session_is_member(ch->s, pid))
@@ -310,7 +271,7 @@ exec_record(struct aa_channel *ch, pid_t peer, const struct report *r, const cha
     rc |= set_id_str(rec, "process.group.id", rnum(r, AA_T_GID, -1));
     if (err) {
         char b[16];
-        rc |= aa_rec_set_str(rec, "error.code", errno_name(err, b));
+        rc |= aa_rec_set_str(rec, "error.code", aa_errno_name(err, b));
         const char *msg = strerrordesc_np(err);
         if (msg)
             rc |= aa_rec_set_str(rec, "error.message", msg);
@@ -467,7 +428,7 @@ handle_exec(struct aa_channel *ch, struct aa_conn *c, const char *payload, size_
     report_free(&r);
     int er = rec ? aa_session_emit(ch->s, rec) : -ENOMEM;
     if (er == 0) {
-        get_event_id(rec, c->ref);
+        aa_record_event_id(rec, c->ref, sizeof c->ref);
         shell_remember(ch, c->pid, &r.str[AA_T_API]);
     } else if (!rec) {
         counts->lost++;
@@ -705,7 +666,7 @@ handle_dns(struct aa_channel *ch, pid_t peer, const struct report *r)
     }
     if (aa_session_emit(ch->s, rec) == 0) {
         char ref[AA_REF_LEN];
-        get_event_id(rec, ref);
+        aa_record_event_id(rec, ref, sizeof ref);
         if (ptr && r->nips && r->have[AA_T_DNS_ANSWER])
             dns_remember(ch, peer, &r->ips[0], &r->str[AA_T_DNS_ANSWER], ref);
         for (size_t i = 0; !ptr && i < r->nips; i++)
@@ -775,7 +736,7 @@ handle_connect(struct aa_channel *ch, pid_t peer, const struct report *r)
     rc |= aa_rec_set_str(rec, "network.direction", "egress");
     if (ret != 0 && err) {
         char b[16];
-        rc |= aa_rec_set_str(rec, "error.code", errno_name(err, b));
+        rc |= aa_rec_set_str(rec, "error.code", aa_errno_name(err, b));
     }
     rc |= aa_rec_set_bytes(rec, "audit.syscall", r->str[AA_T_API].p ?: "", r->str[AA_T_API].n,
                            false, counts);

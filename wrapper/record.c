@@ -439,3 +439,20 @@ aa_json_get_str(struct json_object *o, const char *dotted)
     struct json_object *v = aa_json_get(o, dotted);
     return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
+
+const char *
+aa_errno_name(int e, char buf[16])
+{
+    const char *n = strerrorname_np(e);
+    if (n)
+        return n;
+    (void)snprintf(buf, 16, "E%d", e);
+    return buf;
+}
+
+void
+aa_record_event_id(struct json_object *rec, char *out, size_t outlen)
+{
+    const char *id = aa_json_get_str(rec, "event.id");
+    (void)snprintf(out, outlen, "%s", id ? id : "");
+}

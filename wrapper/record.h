@@ -77,6 +77,12 @@ int aa_rec_set_args(struct json_object *rec, const char *dotted, const struct aa
 int aa_rec_set_env(struct json_object *rec, const char *dotted, const struct aa_bytes *envp,
                    size_t envc, char *const *extra_allow, struct aa_counts *counts);
 
+/* "ENOENT" for ENOENT; "E<n>" (in buf) for a number libc has no name for. */
+const char *aa_errno_name(int e, char buf[16]);
+
+/* Copy the record's event.id (set by the journal) into out ("" when none). */
+void aa_record_event_id(struct json_object *rec, char *out, size_t outlen);
+
 /* Reading records back (journal readers): the member at a dotted path
  * ("session.end_reason"), NULL when absent or when a non-object is in the
  * way; the _str form only when it is a string.  Borrowed. */

@@ -656,7 +656,8 @@ record_top_exec(struct aa_session *s, pid_t pid, char *const *argv, const char *
         r |= aa_rec_set_bytes(rec, "process.working_directory", cwd, strlen(cwd), false, NULL);
     r |= aa_rec_set_int(rec, "process.parent.pid", s->wrapper_pid);
     if (err) {
-        r |= aa_rec_set_str(rec, "error.code", strerrorname_np(err) ?: "EUNKNOWN");
+        char eb[16];
+        r |= aa_rec_set_str(rec, "error.code", aa_errno_name(err, eb));
         r |= aa_rec_set_str(rec, "error.message", strerror(err));
     }
     r |= aa_rec_set_str(rec, "audit.exec.api", "execvp");
