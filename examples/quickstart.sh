@@ -8,7 +8,6 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}
 cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)" >/dev/null
-aa=$build/wrapper/admin-audit
 
 # A scratch copy of the example project, so the checkout stays clean.
 work=$build/example
@@ -18,12 +17,22 @@ cp -a "$top/examples/shop/." "$work/"
 export APP_ENV=staging
 export IMAGE_REF=registry.example.com/shop:1.4.2
 export DATABASE_URL=file://$work/data
+export API_KEYS_FILE=$work/keys/api.key
+mkdir -p "$work/keys"
 cd "$work"
-bin/seed-users.sh
+# aa VERB ARGS...: the wrapper with the example's config and journal.
+aa() { "$build/wrapper/admin-audit" "$1" --config config.json --log "$work/audit.jsonl" "${@:2}"; }
 
-echo "== admin-audit check --task ADM-002"
-"$aa" check --task ADM-002 --config config.json --log "$work/audit.jsonl"
-echo "== admin-audit --task ADM-002 (the documented command, under audit)"
-"$aa" --task ADM-002 --config config.json --log "$work/audit.jsonl"
-echo "== journal: $work/audit.jsonl"
-"$aa" verify "$work/audit.jsonl"
+echo "== admin-audit lint: the catalog and every task document"
+"$build/wrapper/admin-audit" lint .
+echo "== admin-audit check --task ADM-002: every check of the gate, nothing run"
+aa check --task ADM-002
+echo "== ADM-001, the migration"
+aa run -q --task ADM-001
+bin/seed-users.sh   # users without a locale, what the backfill is for
+echo "== ADM-002, the backfill (the main job): its documented command, under audit"
+aa run --task ADM-002
+echo "== ADM-003, the key rotation"
+aa run -q --task ADM-003
+echo "== the journal: $work/audit.jsonl"
+"$build/wrapper/admin-audit" verify "$work/audit.jsonl"
