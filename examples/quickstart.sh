@@ -24,7 +24,7 @@ cd "$work"
 aa() { "$build/wrapper/admin-audit" "$1" --config config.json --log "$work/audit.jsonl" "${@:2}"; }
 
 echo "== admin-audit lint: the catalog and every task document"
-"$build/wrapper/admin-audit" lint .
+"$build/wrapper/admin-audit" lint . && echo "lint: no findings"
 echo "== admin-audit check --task ADM-002: every check of the gate, nothing run"
 aa check --task ADM-002
 echo "== ADM-001, the migration"
