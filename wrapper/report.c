@@ -41,6 +41,7 @@
 #include "forward.h"
 #include "run.h"
 #include "taskdoc.h"
+#include "journal.h"
 #include "util.h"
 
 #define REPORT_CONTEXT 3
@@ -106,30 +107,6 @@ rep_task_of(struct json_object *rec)
     return NULL;
 }
 
-/* Chain rule of contract §6: hash = SHA-256 of the line minus its
- * ,"hash":"<64 hex>" suffix, closing '}' kept. */
-static int
-rep_line_hash(const char *line, size_t len, char recorded[65], char computed[65])
-{
-    static const char pre[] = ",\"hash\":\"";
-    const size_t suffix = sizeof(pre) - 1 + 64 + 2;
-    if (len < suffix + 1 || memcmp(line + len - suffix, pre, sizeof(pre) - 1) != 0 ||
-        line[len - 2] != '"' || line[len - 1] != '}')
-        return -EINVAL;
-    const char *hex = line + len - 66;
-    for (int i = 0; i < 64; i++)
-        if (!isxdigit((unsigned char)hex[i]) || isupper((unsigned char)hex[i]))
-            return -EINVAL;
-    memcpy(recorded, hex, 64);
-    recorded[64] = '\0';
-    size_t body = len - suffix;
-    cleanup_free char *buf = malloc(body + 1);
-    if (!buf)
-        return -ENOMEM;
-    memcpy(buf, line, body);
-    buf[body] = '}';
-    return aa_sha256_hex(buf, body + 1, computed);
-}
 
 static struct rep_session *
 rep_session_get(struct rep_journal *j, const char *id)
@@ -165,7 +142,7 @@ rep_chain_step(struct rep_session *s, struct json_object *rec, const char *line,
                unsigned lineno)
 {
     char recorded[65], computed[65];
-    int r = rep_line_hash(line, len, recorded, computed);
+    int r = aa_chain_line_hash(line, len, recorded, computed);
     if (r == -ENOMEM)
         return r;
     if (r < 0) {
