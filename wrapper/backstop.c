@@ -154,20 +154,6 @@ set_id_str(struct json_object *rec, const char *path, long long v)
     return aa_rec_set_str(rec, path, b);
 }
 
-static const char *
-transport_name(int type, int proto)
-{
-    switch (proto) {
-    case IPPROTO_TCP: return "tcp";
-    case IPPROTO_UDP: return "udp";
-    case IPPROTO_UDPLITE: return "udplite";
-    case IPPROTO_SCTP: return "sctp";
-    case IPPROTO_ICMP: return "icmp";
-    case IPPROTO_ICMPV6: return "ipv6-icmp";
-    default: break;
-    }
-    return type == SOCK_STREAM ? "tcp" : type == SOCK_DGRAM ? "udp" : "raw";
-}
 
 /* ---- the filter ------------------------------------------------------------------ */
 
@@ -646,7 +632,7 @@ connect_record(struct aa_backstop *b, const struct bs_conn *c)
     rc |= aa_rec_set_str(rec, "destination.ip", ip);
     rc |= aa_rec_set_int(rec, "destination.port", c->port);
     rc |= aa_rec_set_str(rec, "destination.address", ip);
-    rc |= aa_rec_set_str(rec, "network.transport", transport_name(c->type, c->proto));
+    rc |= aa_rec_set_str(rec, "network.transport", aa_net_transport_name(c->type, c->proto));
     if (c->guessed)
         rc |= aa_rec_set_bool(rec, "audit.transport_guessed", true);
     rc |= aa_rec_set_str(rec, "network.type", c->family == AF_INET ? "ipv4" : "ipv6");

@@ -678,20 +678,6 @@ handle_dns(struct aa_channel *ch, pid_t peer, const struct report *r)
 
 /* ---- network.connect ------------------------------------------------------------ */
 
-static const char *
-transport_name(int type, int proto)
-{
-    switch (proto) {
-    case IPPROTO_TCP: return "tcp";
-    case IPPROTO_UDP: return "udp";
-    case IPPROTO_UDPLITE: return "udplite";
-    case IPPROTO_SCTP: return "sctp";
-    case IPPROTO_ICMP: return "icmp";
-    case IPPROTO_ICMPV6: return "ipv6-icmp";
-    default: break;
-    }
-    return type == SOCK_STREAM ? "tcp" : type == SOCK_DGRAM ? "udp" : "raw";
-}
 
 static int
 handle_connect(struct aa_channel *ch, pid_t peer, const struct report *r)
@@ -726,7 +712,7 @@ handle_connect(struct aa_channel *ch, pid_t peer, const struct report *r)
     } else {
         rc |= aa_rec_set_str(rec, "destination.address", ip);
     }
-    rc |= aa_rec_set_str(rec, "network.transport", transport_name(type, proto));
+    rc |= aa_rec_set_str(rec, "network.transport", aa_net_transport_name(type, proto));
     rc |= aa_rec_set_str(rec, "network.type", family == AF_INET ? "ipv4" : "ipv6");
     if (proto > 0) {
         char b[12];

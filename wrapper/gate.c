@@ -504,8 +504,8 @@ out:
 }
 
 /* Keys of a .env.example: "NAME=...", "export NAME=...", # comments. */
-static int
-dotenv_keys(const char *path, char ***ret)
+int
+aa_dotenv_keys(const char *path, char ***ret)
 {
     cleanup_free char *buf = NULL;
     int r = aa_read_file(path, 4 * 1024 * 1024, &buf, NULL);
@@ -565,7 +565,7 @@ check_dotenv_and_vars(const struct aa_gate_input *in, struct aa_checks *out)
     } else if (asprintf(&path, "%s/.env.example", in->project_dir) < 0) {
         path = NULL;
         r = -ENOMEM;
-    } else if ((r = dotenv_keys(path, &keys)) == -ENOENT) {
+    } else if ((r = aa_dotenv_keys(path, &keys)) == -ENOENT) {
         r = addf(out, "env.dotenv", AA_CHECK_SKIP, NULL, "no .env.example in %s", in->project_dir);
     } else if (r < 0) {
         r = addf(out, "env.dotenv", AA_CHECK_FAIL, "make .env.example readable",

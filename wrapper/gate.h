@@ -69,6 +69,10 @@ void aa_checks_done(struct aa_checks *c);
  * Returns 0, or -EINVAL when both are set and disagree (detail in err). */
 int aa_gate_current_environment(const struct aa_config *cfg, char **ret_env, char *err, size_t errlen);
 
+/* Keys of a .env.example ("NAME=...", "export NAME=...", # comments) as an
+ * owned NULL-terminated vector.  Returns 0 or -errno (-ENOENT: no file). */
+int aa_dotenv_keys(const char *path, char ***ret);
+
 /* The person in a "Name/role" or "Name (role)" field: the part before the
  * first '/' or '(', trimmed.  Owned, NULL on ENOMEM. */
 char *aa_person_name(const char *s);

@@ -1,6 +1,7 @@
 /* `admin-audit lint [DIR] [--format text|json]`: validate the Admin Task
  * Catalog and every task document (reference/task-format.md §a.3, §a.4,
  * §d behaviour 1).  Exit 0 clean, 1 findings, 64 usage (contract §3). */
+#include "gate.h"
 #include "lint.h"
 
 #include <ctype.h>
@@ -224,45 +225,6 @@ lint_resolve(const char *dir, struct aa_lint *L, char **ret_root)
     return 0;
 }
 
-/* Keys of .env.example: NAME=..., optional "export ", # comments. */
-static int
-lint_env_keys(const char *path, char ***ret)
-{
-    cleanup_free char *buf = NULL;
-    size_t len = 0;
-    int r = aa_read_file(path, 1024 * 1024, &buf, &len);
-    if (r < 0)
-        return r;
-    char **v = calloc(1, sizeof(char *));
-    size_t n = 0;
-    if (!v)
-        return -ENOMEM;
-    char *save = NULL;
-    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char *s = aa_strstrip(line);
-        if (*s == '#' || !*s)
-            continue;
-        if (strncmp(s, "export ", 7) == 0)
-            s = aa_strstrip(s + 7);
-        size_t k = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
-        if (k == 0 || (s[k] != '=' && s[k] != '\0' && s[k] != ' '))
-            continue;
-        char **nv = realloc(v, (n + 2) * sizeof(*nv));
-        if (!nv) {
-            aa_strv_free(v);
-            return -ENOMEM;
-        }
-        v = nv;
-        v[n] = strndup(s, k);
-        if (!v[n]) {
-            aa_strv_free(v);
-            return -ENOMEM;
-        }
-        v[++n] = NULL;
-    }
-    *ret = v;
-    return 0;
-}
 
 static bool
 strv_has(char *const *v, const char *s)
@@ -800,7 +762,7 @@ aa_lint_dir(const char *dir, long today, struct aa_lint *L)
 
     char **env_keys = NULL;
     if (L->env_example) {
-        r = lint_env_keys(L->env_example, &env_keys);
+        r = aa_dotenv_keys(L->env_example, &env_keys);
         if (r == -ENOMEM) {
             aa_lint_done(L);
             return r;

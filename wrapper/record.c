@@ -7,6 +7,9 @@
  * base64. */
 #include "record.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -455,4 +458,19 @@ aa_record_event_id(struct json_object *rec, char *out, size_t outlen)
 {
     const char *id = aa_json_get_str(rec, "event.id");
     (void)snprintf(out, outlen, "%s", id ? id : "");
+}
+
+const char *
+aa_net_transport_name(int type, int proto)
+{
+    switch (proto) {
+    case IPPROTO_TCP: return "tcp";
+    case IPPROTO_UDP: return "udp";
+    case IPPROTO_UDPLITE: return "udplite";
+    case IPPROTO_SCTP: return "sctp";
+    case IPPROTO_ICMP: return "icmp";
+    case IPPROTO_ICMPV6: return "ipv6-icmp";
+    default: break;
+    }
+    return type == SOCK_STREAM ? "tcp" : type == SOCK_DGRAM ? "udp" : "raw";
 }

@@ -77,6 +77,9 @@ int aa_rec_set_args(struct json_object *rec, const char *dotted, const struct aa
 int aa_rec_set_env(struct json_object *rec, const char *dotted, const struct aa_bytes *envp,
                    size_t envc, char *const *extra_allow, struct aa_counts *counts);
 
+/* network.transport for a socket type and protocol ("tcp", "udp", ...). */
+const char *aa_net_transport_name(int type, int proto);
+
 /* "ENOENT" for ENOENT; "E<n>" (in buf) for a number libc has no name for. */
 const char *aa_errno_name(int e, char buf[16]);
 
