@@ -20,10 +20,12 @@
  * are parked (a failed exec's result record is written within ~50 ms), and
  * when the channel is drained. */
 #include "channel.h"
+#include "exectarget.h"
 
 #include <admin-audit/protocol.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <netdb.h>
@@ -284,6 +286,26 @@ exec_record(struct aa_channel *ch, pid_t peer, const struct report *r, const cha
                                r->str[AA_T_PATH_ARG].n, true, counts);
     if (ref)
         rc |= aa_rec_set_str(rec, "audit.ref", ref);
+    if (!err && exe.p && exe.n && exe.n < PATH_MAX && !memchr(exe.p, '\0', exe.n)) {
+        /* Contract §7.5: flag an exec of a program the shim cannot enter
+         * (the backstop, when on, records what that program does). */
+        char path[PATH_MAX * 2];
+        struct aa_bytes cwd = r->str[AA_T_CWD];
+        size_t k = 0;
+        if (exe.p[0] != '/' && cwd.n && cwd.n < PATH_MAX && !memchr(cwd.p, '\0', cwd.n)) {
+            memcpy(path, cwd.p, cwd.n); /* relative to the caller's cwd, not ours */
+            path[cwd.n] = '/';
+            k = cwd.n + 1;
+        }
+        memcpy(path + k, exe.p, exe.n);
+        path[k + exe.n] = '\0';
+        const char *gap = NULL;
+        if (aa_exec_target_enterable(path, (uid_t)rnum(r, AA_T_UID, -1),
+                                     (gid_t)rnum(r, AA_T_GID, -1), &gap) == 0) {
+            rc |= aa_rec_set_bool(rec, "audit.exec.shim_enters", false);
+            rc |= aa_rec_set_str(rec, "audit.exec.shim_gap", gap);
+        }
+    }
     int64_t rpid = rnum(r, AA_T_PID, peer);
     if (rpid != peer)
         rc |= aa_rec_set_int(rec, "audit.reported_pid", rpid);
