@@ -513,11 +513,13 @@ dns_remember(struct aa_channel *ch, pid_t pid, const struct aa_bytes *ip, const 
     e->name = malloc(name->n + 1);
     if (!e->name)
         return;
-    memcpy(e->name, name->p, name->n);
+    if (name->n) /* an absent name is {NULL, 0}: memcpy(NULL) is undefined even for 0 bytes */
+        memcpy(e->name, name->p, name->n);
     e->name[name->n] = '\0';
     e->name_len = name->n;
     e->pid = pid;
-    e->family = ip->p[0] == 4 ? AF_INET : AF_INET6;
+    /* the family byte must agree with the length the parser accepted (5 or 17) */
+    e->family = ip->n == 5 ? AF_INET : AF_INET6;
     memcpy(e->addr, ip->p + 1, ip->n - 1);
     (void)snprintf(e->ref, sizeof e->ref, "%s", ref);
 }
