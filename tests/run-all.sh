@@ -2,7 +2,7 @@
 # The whole test suite: installs what it needs (Debian 12), then
 #   1. release-style build (-Werror, hardening) + every unit and integration test
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build + the same tests
-#   3. libFuzzer on the task parser, the record path and the channel decoder, bounded
+#   3. libFuzzer on the task parser, the record path, the channel decoder and the config parser (40 s each)
 #   4. `admin-audit lint` on the shipped examples
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,7 +28,7 @@ ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 # build's flags: it ran in the first pass.)
 
 step "fuzz (bounded)"
-AA_FUZZ_SECONDS=${AA_FUZZ_SECONDS:-45} bash "$top/tests/fuzz/run.sh" fuzz_taskdoc fuzz_record fuzz_channel || fail=1
+AA_FUZZ_SECONDS=${AA_FUZZ_SECONDS:-40} bash "$top/tests/fuzz/run.sh" fuzz_taskdoc fuzz_record fuzz_channel fuzz_config || fail=1
 
 step "lint examples"
 "$top/build-test/wrapper/admin-audit" lint "$top/examples/shop" || fail=1

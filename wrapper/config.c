@@ -54,6 +54,8 @@ aa_config_done(struct aa_config *cfg)
     *cfg = (struct aa_config){0};
 }
 
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)
 {
