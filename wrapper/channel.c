@@ -151,7 +151,10 @@ report_parse(const char *p, size_t n, struct report *r)
             continue;
         }
         if (t.tag == AA_T_DNS_IP) {
-            if (r->nips < AA_PROTO_MAX_IPS && (t.len == 5 || t.len == 17))
+            /* family byte and length must agree (4 + 4 bytes, 6 + 16 bytes): every
+             * consumer derives the address size from the family */
+            if (r->nips < AA_PROTO_MAX_IPS &&
+                ((t.len == 5 && v[0] == 4) || (t.len == 17 && v[0] == 6)))
                 r->ips[r->nips++] = (struct aa_bytes){v, t.len};
             continue;
         }
