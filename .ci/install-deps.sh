@@ -8,7 +8,7 @@ want=${1:-build}
 build_pkgs=(pkg-config libseccomp-dev libjson-c-dev libssl-dev libcurl4-openssl-dev)
 test_pkgs=(libcmocka-dev rsyslog rsyslog-relp rsyslog-openssl clang libclang-rt-14-dev
            python3 asciinema openssl strace gdb util-linux procps iproute2 binutils
-           file snoopy hyperfine debootstrap dpkg-dev debhelper fakeroot)
+           file snoopy hyperfine debootstrap dpkg-dev debhelper fakeroot logrotate time)
 pkgs=("${build_pkgs[@]}")
 [ "$want" = test ] && pkgs+=("${test_pkgs[@]}")
 missing=()
