@@ -279,11 +279,23 @@ aa_rec_set_bytes(struct json_object *rec, const char *dotted, const void *p, siz
     return note_redactions(rec, dotted, -1, hits, counts);
 }
 
-/* Shared by args and env: build the array element by element. */
+/* Shared by args and env: element i of the array at dotted, with the UTF-8
+ * rule (audit.raw["<dotted>[i]"]) and its redaction notes. */
 static int
-set_array(struct json_object *rec, const char *dotted, struct json_object *arr)
+append_element(struct json_object *rec, const char *dotted, struct json_object *arr, size_t i,
+               const char *p, size_t n, uint32_t hits, struct aa_counts *counts)
 {
-    return aa_rec_set(rec, dotted, arr); /* steals arr */
+    char rawkey[PATH_MAX_DOTTED + 32];
+    (void)snprintf(rawkey, sizeof rawkey, "%s[%zu]", dotted, i);
+    struct json_object *v = NULL;
+    int r = outside_string(rec, rawkey, p, n, &v);
+    if (r < 0)
+        return r;
+    if (json_object_array_add(arr, v) < 0) { /* steals v */
+        json_object_put(v);
+        return -ENOMEM;
+    }
+    return note_redactions(rec, dotted, (int64_t)i, hits, counts);
 }
 
 int
@@ -295,7 +307,7 @@ aa_rec_set_args(struct json_object *rec, const char *dotted, const struct aa_byt
     if (!arr)
         return -ENOMEM;
     /* Attach first so audit.* members created below come after it is known. */
-    r = set_array(rec, dotted, arr);
+    r = aa_rec_set(rec, dotted, arr) /* steals arr */;
     if (r < 0)
         return r;
     for (size_t i = 0; i < argc; i++) {
@@ -311,17 +323,7 @@ aa_rec_set_args(struct json_object *rec, const char *dotted, const struct aa_byt
             p = red;
             n = rn;
         }
-        char rawkey[PATH_MAX_DOTTED + 32];
-        (void)snprintf(rawkey, sizeof rawkey, "%s[%zu]", dotted, i);
-        struct json_object *v = NULL;
-        r = outside_string(rec, rawkey, p, n, &v);
-        if (r < 0)
-            return r;
-        if (json_object_array_add(arr, v) < 0) { /* steals v */
-            json_object_put(v);
-            return -ENOMEM;
-        }
-        r = note_redactions(rec, dotted, (int64_t)i, hits, counts);
+        r = append_element(rec, dotted, arr, i, p, n, hits, counts);
         if (r < 0)
             return r;
     }
@@ -344,7 +346,7 @@ aa_rec_set_env(struct json_object *rec, const char *dotted, const struct aa_byte
     int r;
     if (!arr)
         return -ENOMEM;
-    r = set_array(rec, dotted, arr);
+    r = aa_rec_set(rec, dotted, arr) /* steals arr */;
     if (r < 0)
         return r;
     for (size_t i = 0; i < envc; i++) {
@@ -391,17 +393,7 @@ aa_rec_set_env(struct json_object *rec, const char *dotted, const struct aa_byte
             p = buf;
             n = nl + 1 + ml;
         }
-        char rawkey[PATH_MAX_DOTTED + 32];
-        (void)snprintf(rawkey, sizeof rawkey, "%s[%zu]", dotted, i);
-        struct json_object *v = NULL;
-        r = outside_string(rec, rawkey, p, n, &v);
-        if (r < 0)
-            return r;
-        if (json_object_array_add(arr, v) < 0) { /* steals v */
-            json_object_put(v);
-            return -ENOMEM;
-        }
-        r = note_redactions(rec, dotted, (int64_t)i, hits, counts);
+        r = append_element(rec, dotted, arr, i, p, n, hits, counts);
         if (r < 0)
             return r;
     }
