@@ -227,6 +227,20 @@ catalog_add_row(struct aa_catalog *c, const char *starts[], const size_t lens[],
     return 0;
 }
 
+/* The line at *pos (without its \n or \r\n); advances *pos past it. */
+static const char *
+next_line(const char *buf, size_t len, size_t *pos, size_t *ret_n)
+{
+    const char *p = buf + *pos;
+    const char *nl = memchr(p, '\n', len - *pos);
+    size_t n = nl ? (size_t)(nl - p) : len - *pos;
+    *pos += n + (nl ? 1 : 0);
+    if (n > 0 && p[n - 1] == '\r')
+        n--;
+    *ret_n = n;
+    return p;
+}
+
 /* Parse the table that follows the heading; lines [li..) */
 static int
 catalog_table(struct aa_catalog *c, const char *buf, size_t len, size_t pos, unsigned lineno)
@@ -238,13 +252,9 @@ catalog_table(struct aa_catalog *c, const char *buf, size_t len, size_t pos, uns
     int r;
 
     while (pos < len) {
-        const char *p = buf + pos;
-        const char *nl = memchr(p, '\n', len - pos);
-        size_t n = nl ? (size_t)(nl - p) : len - pos;
-        pos += n + (nl ? 1 : 0);
+        size_t n;
+        const char *p = next_line(buf, len, &pos, &n);
         lineno++;
-        if (n > 0 && p[n - 1] == '\r')
-            n--;
         bool blank = true;
         for (size_t i = 0; i < n; i++)
             if (p[i] != ' ' && p[i] != '\t')
@@ -334,13 +344,9 @@ aa_catalog_parse(const char *buf, size_t len, const char *name, struct aa_catalo
     bool in_fence = false;
     int r = 0;
     while (pos < len) {
-        const char *p = buf + pos;
-        const char *nl = memchr(p, '\n', len - pos);
-        size_t n = nl ? (size_t)(nl - p) : len - pos;
-        pos += n + (nl ? 1 : 0);
+        size_t n;
+        const char *p = next_line(buf, len, &pos, &n);
         lineno++;
-        if (n > 0 && p[n - 1] == '\r')
-            n--;
         if (n >= 3 && memcmp(p, "```", 3) == 0) {
             in_fence = !in_fence;
             continue;
