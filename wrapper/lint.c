@@ -128,29 +128,6 @@ path_parent(const char *arg, const char *real)
     return strdup(dirname(tmp));
 }
 
-/* Nearest directory holding .aiwg from the cwd upward. */
-static char *
-lint_find_root(void)
-{
-    char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof(cwd)))
-        return NULL;
-    for (;;) {
-        cleanup_free char *cand = path_join(cwd, ".aiwg");
-        if (!cand)
-            return NULL;
-        if (is_dir(cand))
-            return strdup(cwd);
-        char *slash = strrchr(cwd, '/');
-        if (!slash || slash == cwd) {
-            if (strcmp(cwd, "/") == 0)
-                return NULL;
-            strcpy(cwd, "/");
-            continue;
-        }
-        *slash = '\0';
-    }
-}
 
 /* Decide tasks dir, .aiwg dir and .env.example for DIR. */
 static int
@@ -165,7 +142,7 @@ lint_resolve(const char *dir, struct aa_lint *L, char **ret_root)
         while (n > 1 && arg[n - 1] == '/')
             arg[--n] = '\0';
     } else {
-        arg = lint_find_root();
+        arg = aa_find_upward(".aiwg");
         if (!arg)
             return -ENOENT;
     }

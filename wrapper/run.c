@@ -202,24 +202,14 @@ today_days(void)
 static char *
 find_tasks_dir(void)
 {
-    char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof cwd))
+    cleanup_free char *root = aa_find_upward(".aiwg/admin-tasks");
+    if (!root)
         return NULL;
-    for (;;) {
-        char cand[PATH_MAX + 32];
-        (void)snprintf(cand, sizeof cand, "%s/.aiwg/admin-tasks", strcmp(cwd, "/") ? cwd : "");
-        struct stat st;
-        if (stat(cand, &st) == 0 && S_ISDIR(st.st_mode))
-            return strdup(cand);
-        char *slash = strrchr(cwd, '/');
-        if (!slash || slash == cwd) {
-            if (strcmp(cwd, "/") == 0)
-                return NULL;
-            strcpy(cwd, "/");
-            continue;
-        }
-        *slash = '\0';
-    }
+    size_t n = strlen(root) + sizeof "/.aiwg/admin-tasks";
+    char *d = malloc(n);
+    if (d)
+        (void)snprintf(d, n, "%s/.aiwg/admin-tasks", strcmp(root, "/") ? root : "");
+    return d;
 }
 
 char *

@@ -1,6 +1,7 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <string.h>
@@ -191,4 +192,28 @@ aa_proc_ppid(pid_t pid)
     if (!p || sscanf(p + 1, " %c %d", &state, &ppid) != 2)
         return -1;
     return ppid;
+}
+
+char *
+aa_find_upward(const char *rel)
+{
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd))
+        return NULL;
+    for (;;) {
+        char cand[PATH_MAX * 2];
+        (void)snprintf(cand, sizeof cand, "%s/%s", strcmp(cwd, "/") ? cwd : "", rel);
+        struct stat st;
+        if (stat(cand, &st) == 0 && S_ISDIR(st.st_mode))
+            return strdup(cwd);
+        if (strcmp(cwd, "/") == 0)
+            return NULL;
+        char *slash = strrchr(cwd, '/');
+        if (!slash)
+            return NULL;
+        if (slash == cwd)
+            slash[1] = '\0';
+        else
+            *slash = '\0';
+    }
 }

@@ -82,6 +82,10 @@ int aa_sha256_hex(const void *buf, size_t len, char out[65]);
  * left alone).  Returns 0 or -errno. */
 int aa_mkdir_p(const char *path, mode_t mode);
 
+/* The nearest of the cwd and its ancestors that holds the directory rel
+ * (e.g. ".aiwg"): that ancestor, owned, or NULL when none does. */
+char *aa_find_upward(const char *rel);
+
 /* The parent pid of pid from /proc/<pid>/stat, -1 when it is gone. */
 pid_t aa_proc_ppid(pid_t pid);
 
