@@ -113,13 +113,6 @@ struct aa_backstop {
 
 /* ---- helpers ----------------------------------------------------------------- */
 
-static long long
-mono_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
 
 static bool
 have_cap_sys_admin(void)
@@ -710,7 +703,7 @@ flush_one(struct aa_backstop *b, size_t i)
 static void
 flush_expired(struct aa_backstop *b, bool all)
 {
-    long long now = mono_ns();
+    long long now = aa_mono_ns();
     for (size_t i = 0; i < b->npend;) {
         if (all || now - b->pend[i].mono >= BS_DEFER_NS)
             (void)flush_one(b, i);
@@ -749,7 +742,7 @@ on_connect(struct aa_backstop *b, const struct seccomp_notif *req)
     }
     struct bs_conn c = {.tid = tid, .sysno = (int)req->data.nr, .family = sa.sa.sa_family};
     clock_gettime(CLOCK_REALTIME, &c.ts);
-    c.mono = mono_ns();
+    c.mono = aa_mono_ns();
     if (c.family == AF_INET) {
         memcpy(c.addr, &sa.in4.sin_addr, 4);
         c.port = ntohs(sa.in4.sin_port);
@@ -813,7 +806,7 @@ aa_backstop_claim_connect(struct aa_backstop *b, pid_t pid, const char *api, int
             return 1;
         }
     }
-    long long now = mono_ns();
+    long long now = aa_mono_ns();
     for (size_t k = 0; k < BS_DONE; k++) {
         struct bs_conn *c = &b->done[(b->done_next - 1 - k) % BS_DONE];
         if (c->tgid == pid && c->tgid > 0 && c->sysno == sysno && c->family == family &&

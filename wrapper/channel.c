@@ -341,13 +341,6 @@ conn_send_ack(struct aa_conn *c, enum aa_verdict v)
 
 /* ---- backstop link ------------------------------------------------------------ */
 
-static long long
-chan_mono_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
 
 static bool
 bytes_is(const struct aa_bytes *b, const char *s)
@@ -365,7 +358,7 @@ shell_remember(struct aa_channel *ch, pid_t pid, const struct aa_bytes *api)
         return;
     size_t i = ch->shells_next++ % AA_ARRAY_SIZE(ch->shells);
     ch->shells[i].pid = pid;
-    ch->shells[i].mono_ns = chan_mono_ns();
+    ch->shells[i].mono_ns = aa_mono_ns();
 }
 
 void
@@ -427,7 +420,7 @@ aa_channel_exec_covered(struct aa_channel *ch, pid_t pid, pid_t ppid, const char
             return true;
     }
     if (ppid > 0 && len == 7 && memcmp(path, "/bin/sh", 7) == 0) {
-        long long now = chan_mono_ns();
+        long long now = aa_mono_ns();
         for (size_t i = 0; i < AA_ARRAY_SIZE(ch->shells); i++)
             if (ch->shells[i].pid == ppid && now - ch->shells[i].mono_ns < 30000000000LL) {
                 ch->shells[i].pid = 0; /* one shell per report */

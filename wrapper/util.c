@@ -217,3 +217,11 @@ aa_find_upward(const char *rel)
             *slash = '\0';
     }
 }
+
+long long
+aa_mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}

@@ -89,6 +89,9 @@ char *aa_find_upward(const char *rel);
 /* The parent pid of pid from /proc/<pid>/stat, -1 when it is gone. */
 pid_t aa_proc_ppid(pid_t pid);
 
+/* CLOCK_MONOTONIC in nanoseconds. */
+long long aa_mono_ns(void);
+
 /* Strip leading/trailing ASCII white space in place; returns s. */
 char *aa_strstrip(char *s);
 
