@@ -51,13 +51,17 @@
 #define AA_DNS_MAP 1024
 #define AA_MEMBER_CACHE 64
 #define AA_REF_LEN 96
+#ifndef SO_PEERPIDFD
+#define AA_SO_PEERPIDFD 77 /* asm-generic/socket.h of Linux 6.5 */
+#else
+#define AA_SO_PEERPIDFD SO_PEERPIDFD
+#endif
 
 enum conn_state { CONN_ATTEMPT, CONN_RESULT, CONN_DONE };
 
 struct aa_conn {
     int fd;
     pid_t pid; /* kernel peer credentials */
-    uid_t uid;
     enum conn_state state;
     char *buf; /* owned: message being assembled */
     size_t len, cap;
@@ -91,6 +95,7 @@ struct aa_channel {
         int pidfd; /* pins the identity: readable once that process is gone */
     } members[AA_MEMBER_CACHE];
     size_t members_next;
+    bool no_peerpidfd; /* SO_PEERPIDFD or PIDFD_GET_INFO missing: /proc path */
     /* backstop link (aa_channel_set_backstop): the kernel backstop asks
      * which execs the shim already recorded, and is told of shim connects */
     struct aa_backstop *bs; /* borrowed, may be NULL */
@@ -206,6 +211,16 @@ member_cached(const struct aa_channel *ch, pid_t pid)
 /* Cache pid; with child > 0, pid is child's parent, which must still hold
  * once pid is pinned (the pid could have been reused meanwhile). */
 static void
+member_keep(struct aa_channel *ch, pid_t pid, int fd)
+{
+    size_t i = ch->members_next++ % AA_MEMBER_CACHE;
+    if (ch->members[i].pid > 0)
+        (void)close(ch->members[i].pidfd);
+    ch->members[i].pid = pid;
+    ch->members[i].pidfd = fd;
+}
+
+static void
 member_add(struct aa_channel *ch, pid_t pid, pid_t child)
 {
     int fd = (int)syscall(SYS_pidfd_open, pid, 0); /* close-on-exec */
@@ -215,13 +230,46 @@ member_add(struct aa_channel *ch, pid_t pid, pid_t child)
         (void)close(fd);
         return;
     }
-    size_t i = ch->members_next++ % AA_MEMBER_CACHE;
-    if (ch->members[i].pid > 0)
-        (void)close(ch->members[i].pidfd);
-    ch->members[i].pid = pid;
-    ch->members[i].pidfd = fd;
+    member_keep(ch, pid, fd);
 }
 
+
+/* The peer of an exec connection, by the pidfd the kernel hands out for it
+ * (SO_PEERPIDFD, Linux 6.5+) and PIDFD_GET_INFO (6.13+): two syscalls for
+ * pid and parent, where the /proc path below costs five and a pidfd_open.
+ * The pidfd pins that very process, so it becomes the cache entry.  Sets
+ * *pid; returns 1 member, 0 not a member (or gone), -1 not available here
+ * (older kernel: use member()). */
+static int
+member_peer(struct aa_channel *ch, int sock, pid_t *pid)
+{
+    int pfd = -1;
+    socklen_t pl = sizeof pfd;
+    if (getsockopt(sock, SOL_SOCKET, AA_SO_PEERPIDFD, &pfd, &pl) < 0 || pfd < 0)
+        return errno == ESRCH ? 0 : -1;
+    pid_t pp = 0;
+    int r = aa_pidfd_ids(pfd, pid, &pp);
+    if (r < 0) {
+        (void)close(pfd);
+        return r == -ESRCH ? 0 : -1;
+    }
+    if (member_cached(ch, *pid)) {
+        (void)close(pfd);
+        return 1;
+    }
+    /* pp was the parent when read; a live cached pp (pidfd not readable)
+     * cannot have been reused since, so *pid is its child */
+    if (!(pp > 0 && (pp == aa_session_wrapper_pid(ch->s) || member_cached(ch, pp)))) {
+        if (!aa_session_is_member(ch->s, *pid)) {
+            (void)close(pfd);
+            return 0;
+        }
+        if (pp > 1)
+            member_add(ch, pp, *pid);
+    }
+    member_keep(ch, *pid, pfd);
+    return 1;
+}
 
 static bool
 member(struct aa_channel *ch, pid_t pid)
@@ -445,14 +493,17 @@ handle_exec(struct aa_channel *ch, struct aa_conn *c, const char *payload, size_
     struct json_object *rec = exec_record(ch, c->pid, &r, "attempt", 0, NULL);
     report_free(&r);
     int er = rec ? aa_session_emit(ch->s, rec) : -ENOMEM;
-    if (er == 0) {
+    if (er == 0)
         aa_record_event_id(rec, c->ref, sizeof c->ref);
-        shell_remember(ch, c->pid, &r.str[AA_T_API]);
-    } else if (!rec) {
+    else if (!rec)
         counts->lost++;
-    }
+    /* the record is written: let the exec go first, tidy up after */
+    bool allow = er == 0 || aa_session_fail_open(ch->s);
+    conn_send_ack(c, allow ? AA_VERDICT_ALLOW : AA_VERDICT_DENY);
+    if (er == 0)
+        shell_remember(ch, c->pid, &r.str[AA_T_API]);
     json_object_put(rec);
-    if (er == 0 || aa_session_fail_open(ch->s)) {
+    if (allow) {
         free(c->attempt);
         c->attempt = malloc(n ? n : 1);
         if (c->attempt) {
@@ -460,11 +511,9 @@ handle_exec(struct aa_channel *ch, struct aa_conn *c, const char *payload, size_
             c->attempt_len = n;
         }
         c->state = CONN_RESULT;
-        conn_send_ack(c, AA_VERDICT_ALLOW);
     } else {
         counts->denied++;
         c->state = CONN_DONE;
-        conn_send_ack(c, AA_VERDICT_DENY);
     }
     return 0;
 }
@@ -851,6 +900,9 @@ do_timer(struct aa_channel *ch)
     return parked_scan(ch, 0);
 }
 
+/* One connection per call: the listener is level-triggered in the epoll set,
+ * so a second pending connection is seen at once by the next poll, and after
+ * an ack the wrapper goes back to sleep without a useless accept4. */
 static int
 do_accept(struct aa_channel *ch)
 {
@@ -865,9 +917,16 @@ do_accept(struct aa_channel *ch)
                 return 0; /* retried on the next round; the peer waits (backpressure) */
             return -errno;
         }
-        struct ucred cred;
-        socklen_t cl = sizeof cred;
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 || !member(ch, cred.pid)) {
+        pid_t peer = 0;
+        int m = ch->no_peerpidfd ? -1 : member_peer(ch, fd, &peer);
+        if (m < 0) {
+            ch->no_peerpidfd = true; /* this kernel: the /proc path from now on */
+            struct ucred cred = {.pid = 0};
+            socklen_t cl = sizeof cred;
+            m = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0 && member(ch, cred.pid);
+            peer = cred.pid;
+        }
+        if (m != 1) {
             (void)close(fd); /* the shim reads EOF: EACCES, nothing recorded */
             continue;
         }
@@ -877,8 +936,7 @@ do_accept(struct aa_channel *ch)
             return -ENOMEM;
         }
         c->fd = fd;
-        c->pid = cred.pid;
-        c->uid = cred.uid;
+        c->pid = peer;
         /* records of one process stay in order: its earlier exec first */
         int r = parked_scan(ch, c->pid);
         c->next = ch->conns;
@@ -891,8 +949,7 @@ do_accept(struct aa_channel *ch)
         r = conn_read(ch, c);
         if (r == 1)
             r = conn_after(ch, c);
-        if (r < 0)
-            return r;
+        return r < 0 ? r : 0;
     }
 }
 
@@ -962,6 +1019,11 @@ conn_read(struct aa_channel *ch, struct aa_conn *c)
                 conn_free(ch, c);
                 return 0;
             }
+            /* acknowledged, nothing more queued: the exec is on its way
+             * and usually waits for this CPU (the ack's wake-up is a
+             * synchronous one): no further recv, park at once */
+            if (h.type == AA_MSG_EXEC && c->len == 0)
+                return 1;
         }
     }
 }
@@ -1037,10 +1099,11 @@ pump(struct aa_channel *ch, int max_rounds)
         }
         if (k == 0)
             return 0;
+        bool accepted = false;
         for (int i = 0; i < k; i++) {
             int r;
             if (ev[i].data.ptr == &ch->lfd)
-                r = do_accept(ch);
+                accepted = true, r = do_accept(ch);
             else if (ev[i].data.ptr == &ch->dfd)
                 r = do_dgram(ch);
             else if (ev[i].data.ptr == &ch->tfd)
@@ -1050,6 +1113,11 @@ pump(struct aa_channel *ch, int max_rounds)
             if (r < 0)
                 return r;
         }
+        /* an exec was just let go and waits for this CPU: sleep in the
+         * caller's poll (which returns at once if more is pending) rather
+         * than look again here */
+        if (accepted && max_rounds >= 0)
+            return 0;
     }
     return 0;
 }

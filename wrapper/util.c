@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <time.h>
@@ -192,6 +193,30 @@ aa_proc_ppid(pid_t pid)
     if (!p || sscanf(p + 1, " %c %d", &state, &ppid) != 2)
         return -1;
     return ppid;
+}
+
+/* linux/pidfd.h of Linux 6.13, not in older headers (Debian 12 ships 6.1):
+ * the kernel fills what it knows and the ioctl number carries the size. */
+struct aa_pidfd_info {
+    uint64_t mask;
+    uint64_t cgroupid;
+    uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+    uint32_t spare0[1];
+};
+#define AA_PIDFD_INFO_PID 1ULL
+#define AA_PIDFD_GET_INFO _IOWR(0xFF, 11, struct aa_pidfd_info)
+
+int
+aa_pidfd_ids(int pidfd, pid_t *pid, pid_t *ppid)
+{
+    struct aa_pidfd_info info = {.mask = AA_PIDFD_INFO_PID};
+    if (ioctl(pidfd, AA_PIDFD_GET_INFO, &info) < 0)
+        return -errno;
+    if (!(info.mask & AA_PIDFD_INFO_PID) || info.pid == 0)
+        return -ENOTTY;
+    *pid = (pid_t)info.pid;
+    *ppid = (pid_t)info.ppid;
+    return 0;
 }
 
 char *

@@ -89,6 +89,11 @@ char *aa_find_upward(const char *rel);
 /* The parent pid of pid from /proc/<pid>/stat, -1 when it is gone. */
 pid_t aa_proc_ppid(pid_t pid);
 
+/* pid and parent pid of the process behind pidfd, by the PIDFD_GET_INFO
+ * ioctl (Linux 6.13+): one syscall instead of a /proc read.  0, or -ESRCH
+ * (that process has exited), or another -errno (ENOTTY: kernel too old). */
+int aa_pidfd_ids(int pidfd, pid_t *pid, pid_t *ppid);
+
 /* CLOCK_MONOTONIC in nanoseconds. */
 long long aa_mono_ns(void);
 
