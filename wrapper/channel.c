@@ -841,6 +841,7 @@ conn_free(struct aa_channel *ch, struct aa_conn *c)
 }
 
 static int conn_read(struct aa_channel *ch, struct aa_conn *c);
+static int do_dgram(struct aa_channel *ch);
 
 static void
 timer_arm(struct aa_channel *ch)
@@ -943,6 +944,13 @@ do_accept(struct aa_channel *ch)
         if (ch->conns)
             ch->conns->prev = c;
         ch->conns = c;
+        if (r < 0)
+            return r;
+        /* what this process reported by datagram before it came to exec
+         * (a connect, a lookup) is already queued: record it first, so
+         * its records keep their order even when the epoll set hands us
+         * the listener before the datagram socket */
+        r = do_dgram(ch);
         if (r < 0)
             return r;
         /* the report usually follows the connect at once */

@@ -63,6 +63,12 @@ expect "getnameinfo recorded as PTR" "[(r['dns']['question']['name'], r['dns']['
 srun "python3 -c 'import socket; s=socket.socket(socket.AF_UNIX); s.connect_ex(\"/nonexistent.sock\")'"
 expect "AF_UNIX connect not recorded" "len([r for r in R if r['event']['action']=='network.connect'])" 0
 
+# Order within a process: a connect reported by datagram just before the same
+# process execs is journaled before that exec (four such processes at a time,
+# so the wrapper often has both sockets ready at once).
+srun "bash -c 'x() { exec 3<>/dev/tcp/127.0.0.1/$PORT; exec /bin/true; }; for i in \$(seq 75); do (x) & (x) & (x) & (x); wait; done'"
+expect "connect then exec of one process: journaled in that order (300 processes)" "(lambda E, C: (len(E), sum(1 for p, i in E.items() if p in C and C[p] < i)))({r['process']['pid']: k for k, r in enumerate(R) if r['event']['action']=='process.exec' and r['process']['executable']=='/bin/true'}, {r['process']['pid']: k for k, r in enumerate(R) if r['event']['action']=='network.connect'})" "(300, 300)"
+
 # Fail-closed: the shim with no wrapper behind its socket denies connect and
 # exec with EACCES, and nothing reaches the server; fail-open lets them pass.
 before=$(cat "$T/accepted" 2>/dev/null || echo 0)
