@@ -389,6 +389,16 @@ shim_loaded(struct aa_backstop *b, pid_t tgid)
     return c->loaded;
 }
 
+/* Cached answer only: true when tgid is known to have the shim. */
+static bool
+shim_known_loaded(const struct aa_backstop *b, pid_t tgid)
+{
+    for (size_t i = 0; i < BS_CACHE; i++)
+        if (b->cache[i].tgid == tgid)
+            return b->cache[i].loaded;
+    return false;
+}
+
 static void
 shim_forget(struct aa_backstop *b, pid_t tgid)
 {
@@ -751,10 +761,15 @@ on_connect(struct aa_backstop *b, const struct seccomp_notif *req)
         c.port = ntohs(sa.in6.sin6_port);
     }
     c.tgid = tid;
-    cleanup_fd int pfd = aa_bsproc_pidfd(tid, &c.tgid);
     /* a process with the shim reports the call itself, socket type included:
-     * hold ours back and spare the descriptor lookup */
-    bool defer = b->ch && shim_loaded(b, c.tgid);
+     * hold ours back and spare the descriptor lookup (and, for the main
+     * thread of a process already known to have it, the pidfd) */
+    cleanup_fd int pfd = -1;
+    bool defer = b->ch && shim_known_loaded(b, tid);
+    if (!defer) {
+        pfd = aa_bsproc_pidfd(tid, &c.tgid);
+        defer = b->ch && shim_loaded(b, c.tgid);
+    }
     c.type = is_sendto ? SOCK_DGRAM : SOCK_STREAM;
     c.guessed = true;
     if (!defer && pfd >= 0 && aa_bsproc_socktype(pfd, fd, &c.type, &c.proto) == 0)
