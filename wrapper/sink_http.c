@@ -11,10 +11,12 @@
 #include "util.h"
 
 #ifdef AA_HAVE_CURL
-#include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "curl_dl.h"
+
 struct http_priv {
+    const struct aa_curl *C; /* libcurl, loaded on first use (curl_dl.h) */
     CURL *curl;
     bool bulk;
     char *url; /* effective POST URL */
@@ -84,25 +86,28 @@ ensure_handle(struct aa_sink *s, struct http_priv *p)
 
     if (p->curl)
         return 0;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    if (!p->C && !(p->C = aa_curl_get(NULL, 0)))
+        return -ELIBACC; /* said by aa_sink_http_init; retried with back-off */
+    const struct aa_curl *C = p->C;
+    if (C->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return -ENOMEM;
-    p->curl = curl_easy_init();
+    p->curl = C->easy_init();
     if (!p->curl)
         return -ENOMEM;
-    curl_easy_setopt(p->curl, CURLOPT_URL, p->url);
-    curl_easy_setopt(p->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(p->curl, CURLOPT_WRITEDATA, p);
-    curl_easy_setopt(p->curl, CURLOPT_USERAGENT, "admin-audit");
-    curl_easy_setopt(p->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(p->curl, CURLOPT_SSL_VERIFYPEER, t->tls_verify ? 1L : 0L);
-    curl_easy_setopt(p->curl, CURLOPT_SSL_VERIFYHOST, t->tls_verify ? 2L : 0L);
+    C->easy_setopt(p->curl, CURLOPT_URL, p->url);
+    C->easy_setopt(p->curl, CURLOPT_NOSIGNAL, 1L);
+    C->easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, on_body);
+    C->easy_setopt(p->curl, CURLOPT_WRITEDATA, p);
+    C->easy_setopt(p->curl, CURLOPT_USERAGENT, "admin-audit");
+    C->easy_setopt(p->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    C->easy_setopt(p->curl, CURLOPT_SSL_VERIFYPEER, t->tls_verify ? 1L : 0L);
+    C->easy_setopt(p->curl, CURLOPT_SSL_VERIFYHOST, t->tls_verify ? 2L : 0L);
     if (t->ca_file)
-        curl_easy_setopt(p->curl, CURLOPT_CAINFO, t->ca_file);
+        C->easy_setopt(p->curl, CURLOPT_CAINFO, t->ca_file);
     if (t->cert_file)
-        curl_easy_setopt(p->curl, CURLOPT_SSLCERT, t->cert_file);
+        C->easy_setopt(p->curl, CURLOPT_SSLCERT, t->cert_file);
     if (t->key_file)
-        curl_easy_setopt(p->curl, CURLOPT_SSLKEY, t->key_file);
+        C->easy_setopt(p->curl, CURLOPT_SSLKEY, t->key_file);
     return 0;
 }
 
@@ -166,6 +171,7 @@ http_send(struct aa_sink *s, const struct aa_fwd_item *items, size_t n, size_t *
     r = ensure_handle(s, p);
     if (r < 0)
         return r;
+    const struct aa_curl *C = p->C;
     f = open_memstream(&body, &body_len);
     if (!f)
         return -ENOMEM;
@@ -192,24 +198,24 @@ http_send(struct aa_sink *s, const struct aa_fwd_item *items, size_t n, size_t *
     if (fclose(f) != 0)
         return -ENOMEM;
 
-    hdrs = curl_slist_append(hdrs, "Content-Type: application/x-ndjson");
-    hdrs = curl_slist_append(hdrs, "Expect:");
+    hdrs = C->slist_append(hdrs, "Content-Type: application/x-ndjson");
+    hdrs = C->slist_append(hdrs, "Expect:");
     if (!hdrs)
         return -ENOMEM;
     free(p->resp);
     p->resp = NULL;
     p->resp_len = 0;
-    curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(p->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-    curl_easy_setopt(p->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
-    curl_easy_setopt(p->curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-    cc = curl_easy_perform(p->curl);
-    curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(hdrs);
+    C->easy_setopt(p->curl, CURLOPT_HTTPHEADER, hdrs);
+    C->easy_setopt(p->curl, CURLOPT_POSTFIELDS, body);
+    C->easy_setopt(p->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    C->easy_setopt(p->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
+    C->easy_setopt(p->curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+    cc = C->easy_perform(p->curl);
+    C->easy_setopt(p->curl, CURLOPT_HTTPHEADER, NULL);
+    C->slist_free_all(hdrs);
     if (cc != CURLE_OK)
         return cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
-    curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, &code);
+    C->easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, &code);
     if (code < 200 || code > 299)
         return code == 429 || code >= 500 ? -EAGAIN : -EREMOTEIO;
     if (!p->bulk) {
@@ -225,7 +231,7 @@ http_disconnect(struct aa_sink *s)
     struct http_priv *p = s->priv;
 
     if (p->curl) {
-        curl_easy_cleanup(p->curl);
+        p->C->easy_cleanup(p->curl);
         p->curl = NULL;
     }
 }
@@ -265,6 +271,17 @@ aa_sink_http_init(struct aa_sink *s)
         return r;
     }
     s->impl = &http_impl;
+    /* Here, in the process that still has the operator's stderr (the
+     * forwarder's own goes to /dev/null): a missing libcurl is said now.
+     * Forwarding never stops the command; the records stay spooled. */
+    char why[256];
+    p->C = aa_curl_get(why, sizeof why);
+    if (!p->C) {
+        cleanup_free char *red = aa_sink_redact_url(s->target->url);
+        aa_log("forward %s: cannot load libcurl (%s); its records stay spooled until it can be "
+               "loaded (apt-get install libcurl4)",
+               red ? red : "http target", why);
+    }
     return 0;
 }
 

@@ -63,4 +63,27 @@ else
     fail "lines delivery" "$out"
 fi
 check "lines: native records (schema admin-audit/1)" grep -q '"schema":"admin-audit/1"' "$T/store.jsonl"
+
+# libcurl is loaded by the http sink only (wrapper/curl_dl.h): the wrapper
+# does not link it, so sessions without an http target never map it
+check "admin-audit does not link libcurl" bash -c "! readelf -d '$AA_BIN' | grep -q 'NEEDED.*libcurl'"
+check "a plain run does not map libcurl" bash -c "LD_DEBUG=files '$AA_BIN' --version >'$T/ld.out' 2>&1 && grep -q libjson-c '$T/ld.out' && ! grep -q libcurl '$T/ld.out'"
+
+# Without a loadable libcurl (here: /dev/null bind-mounted over it in a
+# private mount namespace, root only) an http target says why once and
+# keeps the records spooled; nothing else breaks.
+CURLSO=$(readlink -f "$(ldconfig -p | awk '/libcurl.so.4 .*x86-64/ {print $NF; exit}')" 2>/dev/null)
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && [ -f "$CURLSO" ]; then
+    python3 "$FW/gen_journal.py" "$T/nocurl.jsonl" NOCURL 20
+    unshare -m -- sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"' sh "$CURLSO" \
+        "$AA_BIN" flush --config "$T/none.json" --log "$T/nocurl.jsonl" --forward "http://127.0.0.1:$PORT/lines" \
+        --timeout 3s >"$T/nc.out" 2>"$T/nc.err"; nrc=$?
+    check "no libcurl: flush exits 1 (still spooled)" [ "$nrc" -eq 1 ]
+    check "no libcurl: the reason is given" grep -q 'cannot load libcurl' "$T/nc.err"
+    "$AA_BIN" flush --config "$T/none.json" --log "$T/nocurl.jsonl" --forward "http://127.0.0.1:$PORT/lines" \
+        --timeout 20s >/dev/null 2>&1; nrc=$?
+    check "with libcurl back: the spooled records go out (flush 0)" [ "$nrc" -eq 0 ]
+else
+    ok "# skip: no libcurl test without root, unshare and a libcurl.so.4 file"
+fi
 aa_done
