@@ -87,6 +87,7 @@ $CC -O2 -o "$W/bin/abtime" "$HERE/abtime.c" -lm || die "cannot build abtime"
 $CC -O2 -o "$W/bin/loopsrv" "$HERE/loopsrv.c" || die "cannot build loopsrv"
 $CC -O2 -o "$W/bin/conncli" "$HERE/conncli.c" || die "cannot build conncli"
 $CC -O2 -o "$W/bin/rss" "$HERE/rss.c" || die "cannot build rss"
+$CC -O2 -pthread -o "$W/bin/chancost" "$HERE/chancost.c" || die "cannot build chancost"
 printf 'int aa_bench_floor;\n' > "$W/floor.c"
 $CC -O2 -shared -fPIC -o "$W/bin/libfloor.so" "$W/floor.c" || die "cannot build the empty preload library"
 cp "$HERE/wl-true.sh" "$HERE/wl-xargs.sh" "$HERE/wl-admin.sh" "$W/bin/"
@@ -346,6 +347,10 @@ for wl in $WORKLOADS; do
     done
 done
 
+# ---------------------------------------------------------------- floors
+CHANCOST=$(for _ in 1 2 3; do "$W/bin/chancost" 20000; done | sort -t' ' -k8 -n | sed -n 2p)
+CHANCOST=${CHANCOST:-n/a}
+
 # ---------------------------------------------------------------- timing
 say "== timing: ROUNDS=$ROUNDS WARM=$WARM, interleaved, order rotated per round"
 for wl in $WORKLOADS; do
@@ -500,6 +505,11 @@ note_of() { case $1 in aa-seccomp) echo "$NOTE_SECCOMP" ;; snoopy) echo "$NOTE_S
     while read -r wl v te tc ex co lk lost n vrc rc sc verdict; do
         echo "| $wl | $v | $te / $ex | $tc / $co | $lk | $lost | $n | $vrc | $verdict |"
     done < "$OUT/records.txt"
+    echo
+    echo "### Floors on this machine"
+    echo
+    echo "* Loading an empty preload library: the \`floor\` row above."
+    echo "* One report over the shim's channel, in the reporting process, with no wrapper work (\`chancost\`, median of 3 × 20000): $CHANCOST. The shim pays this for every connect and lookup it reports, because it keeps no descriptor of its own in the audited process."
     echo
     echo "### Memory"
     echo
