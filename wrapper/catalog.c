@@ -277,10 +277,12 @@ catalog_table(struct aa_catalog *c, const char *buf, size_t len, size_t pos, uns
             for (size_t k = 0; okhdr && k < 6; k++)
                 okhdr = cell_equals(starts[k], lens[k], aa_catalog_columns[k]);
             if (okhdr && ncell == 7) {
-                if (cell_equals(starts[6], lens[6], "Status") ||
-                    cell_equals(starts[6], lens[6], "Last run"))
+                if (cell_equals(starts[6], lens[6], "Status")) {
                     c->has_status_column = true;
-                else
+                } else if (cell_equals(starts[6], lens[6], "Last run")) {
+                    c->has_status_column = true;
+                    c->last_run_column = true;
+                } else
                     okhdr = false;
             }
             if (!okhdr) {
@@ -370,6 +372,34 @@ aa_catalog_parse(const char *buf, size_t len, const char *name, struct aa_catalo
             snprintf(err, errlen, "%s: out of memory", name ? name : "catalog");
         return r;
     }
+    return 0;
+}
+
+int
+aa_catalog_cell_span(const char *p, size_t n, size_t idx, size_t *off, size_t *len)
+{
+    const char *starts[AA_CATALOG_MAX_CELLS];
+    size_t lens[AA_CATALOG_MAX_CELLS];
+    if (idx >= AA_CATALOG_MAX_CELLS)
+        return -EINVAL;
+    size_t ncell = row_split(p, n, starts, lens, AA_CATALOG_MAX_CELLS);
+    if (idx >= ncell)
+        return -EINVAL;
+    const char *c = starts[idx];
+    size_t l = lens[idx];
+    while (l > 0 && (c[l - 1] == ' ' || c[l - 1] == '\t'))
+        l--;
+    if (l == 0 && lens[idx] > 0) { /* a blank cell: text goes after its first blank */
+        *off = (size_t)(c - p) + 1;
+        *len = 0;
+        return 0;
+    }
+    while (l > 0 && (*c == ' ' || *c == '\t')) {
+        c++;
+        l--;
+    }
+    *off = (size_t)(c - p);
+    *len = l;
     return 0;
 }
 

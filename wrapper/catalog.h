@@ -37,6 +37,7 @@ struct aa_catalog {
     unsigned heading_line;   /* line of "## Admin Task Catalog", 0 = the file has none */
     unsigned header_line;    /* line of the header row, 0 = missing */
     bool has_status_column;  /* a 7th column named Status or Last run */
+    bool last_run_column;    /* ... and it is the "Last run" one */
     struct aa_catalog_row *rows; /* owned array, placeholder row excluded */
     size_t n_rows;
     struct aa_catalog_issue *issues; /* owned array */
@@ -54,6 +55,13 @@ int aa_catalog_parse(const char *buf, size_t len, const char *name, struct aa_ca
 int aa_catalog_load(const char *path, struct aa_catalog *c, char *err, size_t errlen);
 
 void aa_catalog_done(struct aa_catalog *c);
+
+/* Where cell idx (0-based) of the table row p[0..n) (no line ending) is,
+ * split as the parser splits (code spans, \|), without its surrounding
+ * blanks: bytes p[*off .. *off + *len) (a blank cell: *len 0 just after
+ * its first blank).  0, or -EINVAL when the row has no such cell.  For
+ * editing one cell and keeping every other byte. */
+int aa_catalog_cell_span(const char *p, size_t n, size_t idx, size_t *off, size_t *len);
 
 /* Catalog candidates of a project whose .aiwg directory is aiwg_dir: the
  * default aiwg_dir/deployment/admin-processes.md when it exists, then every

@@ -16,6 +16,10 @@
  * session (session.verb "rollback" or session.rollback true) reverted
  * instead, and only when every 'Verification after rollback' box is ticked.
  * Only the value part of those lines changes; every other byte stays.
+ * When the project's Admin Task Catalog (catalog.h) has the optional 7th
+ * column, the task's row gets the new status there too (Status: "executed";
+ * Last run: "executed YYYY-MM-DD"), and the Post-Execution Audit item "Task
+ * marked executed in the Admin Task Catalog" is ticked.
  * Without --write the change is printed as a unified diff (patch -p0).
  * --write replaces the document atomically (temp file in the same directory,
  * same mode, fsync, rename).
@@ -36,6 +40,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "commands.h"
 #include "config.h"
 #include "forward.h"
@@ -764,6 +769,152 @@ rep_write_atomic(const char *path, const char *orig, size_t orig_len, const stru
     return 0;
 }
 
+/* ---- the catalog row -------------------------------------------------------------------------- */
+
+/* The task's row in the project's Admin Task Catalog (catalog.h), whose
+ * optional 7th column report keeps current (reference/task-format.md §a.4:
+ * "accept an optional seventh column, Status or Last run, and maintain it"):
+ * Status gets the new status, Last run "STATUS YYYY-MM-DD" (the status first,
+ * as lint compares it).  Only that cell's text changes. */
+struct rep_catalog {
+    char *path;  /* owned: the catalog holding the task's row, NULL = none found */
+    char *label; /* owned: path relative to the project root, for the diff */
+    bool has_column;
+    unsigned row_line;
+    char *buf; /* owned: the catalog as read */
+    size_t len;
+    struct rep_doc d;
+    struct rep_edits e;
+    struct rep_op *ops;
+    size_t nops;
+};
+
+static void
+rep_catalog_done(struct rep_catalog *rc)
+{
+    free(rc->path);
+    free(rc->label);
+    free(rc->buf);
+    free(rc->d.lines);
+    rep_edits_done(&rc->e);
+    free(rc->ops);
+}
+
+/* Find the row of task (the first catalog that has one) and prepare the edit
+ * of its Status / Last run cell.  No catalog, no row, no such column: 0 with
+ * nothing to do (rc->path / rc->has_column say which). */
+static int
+rep_catalog_edit(const char *tasks_dir, const char *task, const char *status, const char *date,
+                 struct rep_catalog *rc, char *err, size_t errlen)
+{
+    char real[PATH_MAX];
+    static const char sfx[] = "/.aiwg/admin-tasks";
+    if (!realpath(tasks_dir, real))
+        return 0;
+    size_t rl = strlen(real);
+    if (rl < sizeof(sfx) - 1 || strcmp(real + rl - (sizeof(sfx) - 1), sfx) != 0)
+        return 0; /* a tasks dir outside a project's .aiwg: no catalog to look for */
+    real[rl - (sizeof("/admin-tasks") - 1)] = '\0'; /* .../.aiwg */
+    size_t root_len = rl - (sizeof(sfx) - 1);     /* the project root's length */
+
+    char **paths = NULL;
+    int r = aa_catalog_find(real, &paths);
+    if (r < 0)
+        return r == -ENOENT ? 0 : r;
+    for (size_t i = 0; paths[i] && !rc->path; i++) {
+        struct aa_catalog cat;
+        char cerr[256];
+        if (aa_catalog_load(paths[i], &cat, cerr, sizeof cerr) < 0)
+            continue; /* unreadable or not a catalog: lint's business */
+        for (size_t k = 0; k < cat.n_rows; k++) {
+            if (strcmp(cat.rows[k].id, task) != 0)
+                continue;
+            rc->path = strdup(paths[i]);
+            rc->has_column = cat.has_status_column;
+            rc->row_line = cat.rows[k].line;
+            bool last_run = cat.last_run_column;
+            aa_catalog_done(&cat);
+            if (!rc->path) {
+                aa_strv_free(paths);
+                return -ENOMEM;
+            }
+            char value[64];
+            if (last_run)
+                (void)snprintf(value, sizeof value, "%s %.10s", status, date);
+            else
+                (void)snprintf(value, sizeof value, "%s", status);
+            aa_strv_free(paths);
+            paths = NULL;
+            if (!rc->has_column)
+                return 0;
+            const char *rel = rc->path;
+            if (strncmp(rel, real, root_len) == 0 && rel[root_len] == '/')
+                rel += root_len + 1;
+            rc->label = strdup(rel);
+            if (!rc->label)
+                return -ENOMEM;
+            r = aa_read_file(rc->path, AA_TASK_MAX_BYTES + 1, &rc->buf, &rc->len);
+            if (r == 0)
+                r = rep_split(rc->buf, rc->len, &rc->d);
+            if (r < 0) {
+                snprintf(err, errlen, "%s: %s", rc->path, strerror(-r));
+                return r;
+            }
+            if (rc->row_line == 0 || rc->row_line > rc->d.n) {
+                snprintf(err, errlen, "%s changed while the report was prepared; run it again",
+                         rc->path);
+                return -EAGAIN;
+            }
+            const struct rep_line *l = &rc->d.lines[rc->row_line - 1];
+            size_t eol = rep_eol_len(l->p, l->n), off = 0, cl = 0;
+            if (aa_catalog_cell_span(l->p, l->n - eol, 6, &off, &cl) < 0) {
+                snprintf(err, errlen, "%s:%u: the row of %s has no %s cell", rc->path, rc->row_line,
+                         task, last_run ? "Last run" : "Status");
+                return -EINVAL;
+            }
+            if (cl == strlen(value) && memcmp(l->p + off, value, cl) == 0)
+                return 0; /* already reads so */
+            bool pad_l = cl == 0 && off > 0 && l->p[off - 1] == '|'; /* "||" */
+            bool pad_r = cl == 0 && off < l->n && l->p[off] == '|';   /* "| |", "||" */
+            char *text = NULL;
+            if (asprintf(&text, "%.*s%s%s%s%.*s", (int)off, l->p, pad_l ? " " : "", value,
+                         pad_r ? " " : "", (int)(l->n - off - cl), l->p + off + cl) < 0)
+                return -ENOMEM;
+            r = rep_edits_add(&rc->e, rc->row_line, 0, 0, text);
+            if (r == 0)
+                r = rep_ops(&rc->d, &rc->e, &rc->ops, &rc->nops);
+            return r;
+        }
+        aa_catalog_done(&cat);
+    }
+    aa_strv_free(paths);
+    return 0;
+}
+
+/* Tick "Task marked executed in the Admin Task Catalog" of the Post-Execution
+ * Audit, now that the catalog says so (task-format.md: "admin-audit may tick
+ * the catalog item itself once it has updated the catalog"). */
+static int
+rep_tick_catalog_item(const struct aa_task *t, const struct rep_doc *d, struct rep_edits *e)
+{
+    for (size_t i = 0; i < t->postaudit.n; i++) {
+        const struct aa_task_checkbox *cb = &t->postaudit.items[i];
+        if (cb->checked || !cb->text || !strcasestr(cb->text, "Admin Task Catalog") ||
+            cb->line == 0 || cb->line > d->n)
+            continue;
+        const struct rep_line *l = &d->lines[cb->line - 1];
+        const char *box = memmem(l->p, l->n, "[ ]", 3);
+        if (!box)
+            continue;
+        size_t at = (size_t)(box - l->p);
+        char *text = NULL;
+        if (asprintf(&text, "%.*s[x]%.*s", (int)at, l->p, (int)(l->n - at - 3), box + 3) < 0)
+            return -ENOMEM;
+        return rep_edits_add(e, cb->line, 0, 0, text);
+    }
+    return 0;
+}
+
 /* ---- the verb --------------------------------------------------------------------------------- */
 
 static void
@@ -776,8 +927,11 @@ report_usage(FILE *f)
           "summary, Rows/objects affected) from the journal, and set Status executed when the\n"
           "exit code is 0 (reverted for a rollback session whose 'Verification after rollback'\n"
           "boxes are all ticked).  Default session: the task's latest in the journal.\n"
+          "When the project's Admin Task Catalog has a 7th column Status (or Last run), the\n"
+          "task's row gets the new status there too, and the Post-Execution Audit item\n"
+          "\"Task marked executed in the Admin Task Catalog\" is ticked.\n"
           "Without --write the change is printed as a unified diff; --write edits the\n"
-          "document in place (atomically; nothing else in it changes).\n"
+          "files in place (atomically; nothing else in them changes).\n"
           "\n"
           "  --config FILE     default /etc/admin-audit/config.json (aggregator_url, log, tasks_dir)\n"
           "  --log FILE        default: config log, else /var/log/admin-audit/audit.jsonl (root),\n"
@@ -871,6 +1025,7 @@ aa_cmd_report(int argc, char **argv)
     struct rep_edits e = {0};
     struct rep_op *ops = NULL;
     size_t nops = 0, len = 0;
+    struct rep_catalog rc = {0};
 
     if (!log) {
         aa_log("report: no journal: give --log FILE (neither config log, XDG_STATE_HOME nor HOME is set)");
@@ -938,6 +1093,11 @@ aa_cmd_report(int argc, char **argv)
     r = rep_split(buf, len, &d);
     if (r == 0)
         r = rep_build_edits(&t, &d, &v, &e, err, sizeof(err));
+    if (r == 0 && v.status) {
+        r = rep_catalog_edit(tasks_dir, o.task, v.status, v.invoked_at, &rc, err, sizeof(err));
+        if (r == 0 && rc.has_column && strcmp(v.status, "executed") == 0)
+            r = rep_tick_catalog_item(&t, &d, &e);
+    }
     if (r == 0)
         r = rep_ops(&d, &e, &ops, &nops);
     if (r < 0) {
@@ -957,7 +1117,10 @@ aa_cmd_report(int argc, char **argv)
                t.status.value ? t.status.value : "unchanged");
     }
 
-    if (e.n == 0) {
+    if (v.status && rc.path && !rc.has_column)
+        aa_log("report: %s has no Status column: add \"| Status |\" (or \"| Last run |\") as "
+               "its 7th column and report keeps the row of %s current", rc.path, o.task);
+    if (e.n == 0 && rc.e.n == 0) {
         aa_log("report: %s already reflects session %s", docpath, s->id);
         ret = 0;
         goto out;
@@ -974,7 +1137,10 @@ aa_cmd_report(int argc, char **argv)
         }
         char label[64];
         snprintf(label, sizeof(label), "%s%s.md", in_aiwg ? ".aiwg/admin-tasks/" : "", o.task);
-        rep_print_diff(stdout, label, ops, nops);
+        if (e.n)
+            rep_print_diff(stdout, label, ops, nops);
+        if (rc.e.n)
+            rep_print_diff(stdout, rc.label, rc.ops, rc.nops);
         if (fflush(stdout) == EOF || ferror(stdout)) {
             aa_log("report: writing the patch failed");
             goto out;
@@ -982,17 +1148,32 @@ aa_cmd_report(int argc, char **argv)
         ret = 0;
         goto out;
     }
-    err[0] = '\0';
-    r = rep_write_atomic(docpath, buf, len, ops, nops, err, sizeof(err));
-    if (r < 0) {
-        aa_log("report: %s", err[0] ? err : strerror(-r));
-        goto out;
+    if (e.n) {
+        err[0] = '\0';
+        r = rep_write_atomic(docpath, buf, len, ops, nops, err, sizeof(err));
+        if (r < 0) {
+            aa_log("report: %s", err[0] ? err : strerror(-r));
+            goto out;
+        }
+        aa_log("report: %s: Execution log filled from session %s%s%s", docpath, s->id,
+               v.status ? ", Status " : "", v.status ? v.status : "");
     }
-    aa_log("report: %s: Execution log filled from session %s%s%s", docpath, s->id,
-           v.status ? ", Status " : "", v.status ? v.status : "");
+    if (rc.e.n) {
+        /* a second file, not one transaction: when this fails the document
+         * is already done, and running report again updates just the row */
+        err[0] = '\0';
+        r = rep_write_atomic(rc.path, rc.buf, rc.len, rc.ops, rc.nops, err, sizeof(err));
+        if (r < 0) {
+            aa_log("report: catalog %s", err[0] ? err : strerror(-r));
+            goto out;
+        }
+        aa_log("report: %s:%u: catalog row of %s now says %s", rc.path, rc.row_line, o.task,
+               v.status);
+    }
     ret = 0;
 
 out:
+    rep_catalog_done(&rc);
     free(ops);
     rep_edits_done(&e);
     free(d.lines);

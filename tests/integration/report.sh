@@ -165,6 +165,56 @@ rc=$?
 check "lint is clean on the reported document" [ "$rc" -eq 0 ]
 [ "$rc" -eq 0 ] || cat "$T/out"
 
+# 12b. the catalog's optional 7th column (Status / Last run) is kept current and
+# the Post-Execution Audit's catalog item ticked; a 6-column catalog gets a hint
+CAT=$T/proj/.aiwg/deployment/admin-processes.md
+cp "$CAT" "$T/cat6"
+fresh ADM-002
+report --task ADM-002 --session "$S1" --config "$T/agg.json" --write
+check "6-column catalog: write exits 0" [ "$rc" -eq 0 ]
+check "6-column catalog: left alone" same "$CAT" "$T/cat6"
+grep -q 'has no Status column' "$T/err" && ok "6-column catalog: hint to add the column" || fail "no-column hint" "$(cat "$T/err")"
+check "6-column catalog: the document equals the golden (catalog item not ticked)" same "$TD/ADM-002.md" "$FX/ADM-002.executed.md"
+
+printf '# Admin processes\n\n## Admin Task Catalog\n| Task ID | Name | Category | Invoked by | Approval | Rollback | Status |\n|---------|------|----------|-----------|----------|----------|--------|\n| ADM-002 | Backfill `user.locale` from browser headers | data-fix | on-demand (ticket-authorized) | engineering lead | run `ADM-002-revert` \\| then check | approved |\n| ADM-XXX | ... | ... | ... | ... | ... | ... |\n\nNotes after the table.\n' >"$CAT"
+cp "$CAT" "$T/cat7"
+sed 's/| approved |$/| executed |/' "$T/cat7" >"$T/cat7.expected"
+sed 's/^- \[ \] Task marked executed in the Admin Task Catalog$/- [x] Task marked executed in the Admin Task Catalog/' \
+    "$FX/ADM-002.executed.md" >"$T/doc.expected"
+fresh ADM-002
+report --task ADM-002 --session "$S1" --config "$T/agg.json"
+check "Status column, diff mode: exit 0" [ "$rc" -eq 0 ]
+check "diff mode: catalog untouched" same "$CAT" "$T/cat7"
+grep -qx -- '+++ b/.aiwg/deployment/admin-processes.md' "$T/out" && ok "diff mode: a second file, the catalog" || fail "catalog diff label" "$(grep '^+++' "$T/out")"
+grep -qxF -- '+| ADM-002 | Backfill `user.locale` from browser headers | data-fix | on-demand (ticket-authorized) | engineering lead | run `ADM-002-revert` \| then check | executed |' "$T/out" &&
+    ok "diff mode: only the Status cell of the row changes" || fail "catalog diff" "$(grep '^[-+]|' "$T/out")"
+(cd "$T/proj" && patch -s -p1 <"$T/out") && same "$CAT" "$T/cat7.expected" && same "$TD/ADM-002.md" "$T/doc.expected" &&
+    ok "patch -p1 of the diff gives both files" || fail "patch apply (catalog)"
+cp "$T/cat7" "$CAT"
+fresh ADM-002
+report --task ADM-002 --session "$S1" --config "$T/agg.json" --write
+check "Status column, write: exit 0" [ "$rc" -eq 0 ]
+check "write: catalog row says executed, every other byte kept" same "$CAT" "$T/cat7.expected"
+check "write: the document's catalog item is ticked, nothing else differs from the golden" same "$TD/ADM-002.md" "$T/doc.expected"
+grep -q 'catalog row of ADM-002 now says executed' "$T/err" && ok "write says what it did to the catalog" || fail "catalog msg" "$(cat "$T/err")"
+"$AA_BIN" lint "$T/proj" >"$T/lint.out" 2>&1
+check "lint is clean on document and catalog (no status mismatch)" [ "$?" -eq 0 ]
+report --task ADM-002 --session "$S1" --config "$T/agg.json" --write
+grep -q "already reflects" "$T/err" && same "$CAT" "$T/cat7.expected" && ok "second write: nothing to do" || fail "catalog idempotent" "$(cat "$T/err")"
+
+sed 's/| Status |$/| Last run |/; s/| approved |$/|  |/' "$T/cat7" >"$CAT"
+fresh ADM-002
+report --task ADM-002 --session "$S1" --config "$T/agg.json" --write
+grep -q '| run `ADM-002-revert` \\| then check | executed 2026-11-13 |$' "$CAT" &&
+    ok "Last run column: \"executed 2026-11-13\" in an empty cell" || fail "last run" "$(grep 'ADM-002 ' "$CAT")"
+
+# a rollback session: the row says reverted
+printf '## Admin Task Catalog\n| Task ID | Name | Category | Invoked by | Approval | Rollback | Status |\n|---|---|---|---|---|---|---|\n| ADM-004 | x | maintenance | y | z | w | executed |\n' >"$CAT"
+fresh ADM-004
+report --task ADM-004 --session "$S3" --config "$T/none.json" --write
+grep -q '^| ADM-004 | x | maintenance | y | z | w | reverted |$' "$CAT" && ok "rollback: catalog row says reverted" || fail "catalog reverted" "$(cat "$CAT" "$T/err")"
+rm -f "$TD/ADM-004.md"
+
 # 13. round trip through the real wrapper, when it can run a task on this machine
 P=$T/rt
 aa_project "$P"

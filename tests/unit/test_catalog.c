@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,41 @@ test_find(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+static void
+span_is(const char *row, size_t idx, const char *want)
+{
+    size_t off = 99, len = 99;
+    assert_int_equal(aa_catalog_cell_span(row, strlen(row), idx, &off, &len), 0);
+    assert_true(off + len <= strlen(row));
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(row + off, want, len);
+}
+
+static void
+test_cell_span(void **state)
+{
+    (void)state;
+    const char *row = "| ADM-002 | Backfill `a|b` | data-fix | x | y | run \\| z | approved |";
+    span_is(row, 0, "ADM-002");
+    span_is(row, 1, "Backfill `a|b`");
+    span_is(row, 5, "run \\| z");
+    span_is(row, 6, "approved");
+    size_t off, len;
+    assert_int_equal(aa_catalog_cell_span(row, strlen(row), 7, &off, &len), -EINVAL);
+    assert_int_equal(aa_catalog_cell_span(row, strlen(row), 99, &off, &len), -EINVAL);
+    /* blank and empty cells: where text would go */
+    const char *blank = "| a |  |";
+    assert_int_equal(aa_catalog_cell_span(blank, strlen(blank), 1, &off, &len), 0);
+    assert_int_equal(len, 0);
+    assert_int_equal(off, 6); /* after the first blank */
+    const char *empty = "| a ||";
+    assert_int_equal(aa_catalog_cell_span(empty, strlen(empty), 1, &off, &len), 0);
+    assert_int_equal(len, 0);
+    assert_int_equal(off, 5); /* between the bars */
+    /* no outer pipes (GFM allows it) */
+    span_is("a | b | c", 2, "c");
+}
+
 int
 main(void)
 {
@@ -193,6 +229,7 @@ main(void)
         cmocka_unit_test(test_problems_are_issues_with_lines),
         cmocka_unit_test(test_no_heading_and_fenced_heading),
         cmocka_unit_test(test_find),
+        cmocka_unit_test(test_cell_span),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
