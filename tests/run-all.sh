@@ -28,7 +28,7 @@ ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 # build's flags: it ran in the first pass.)
 
 step "fuzz (bounded)"
-AA_FUZZ_SECONDS=${AA_FUZZ_SECONDS:-40} bash "$top/tests/fuzz/run.sh" fuzz_taskdoc fuzz_record fuzz_channel fuzz_config || fail=1
+AA_FUZZ_SECONDS=${AA_FUZZ_SECONDS:-35} bash "$top/tests/fuzz/run.sh" fuzz_taskdoc fuzz_record fuzz_channel fuzz_config fuzz_catalog || fail=1
 
 step "lint examples"
 "$top/build-test/wrapper/admin-audit" lint "$top/examples/shop" || fail=1

@@ -28,7 +28,7 @@ cmake -S "$src" -B "$build" -DCMAKE_C_COMPILER="$cc" -DAA_FUZZ=ON \
 cmake --build "$build" -j2 --target "${targets[@]}"
 
 # seed corpora: fixture documents for the parser
-declare -A seeds=([fuzz_taskdoc]="$src/tests/fixtures/tasks" [fuzz_record]="$src/tests/fixtures/verify" [fuzz_config]="$src/packaging/etc" [fuzz_channel]="$src/tests/fixtures/fuzz/channel")
+declare -A seeds=([fuzz_taskdoc]="$src/tests/fixtures/tasks" [fuzz_record]="$src/tests/fixtures/verify" [fuzz_config]="$src/packaging/etc" [fuzz_channel]="$src/tests/fixtures/fuzz/channel" [fuzz_catalog]="$src/examples/shop/.aiwg/deployment")
 
 failed=0
 for t in "${targets[@]}"; do
