@@ -950,14 +950,12 @@ do_accept(struct aa_channel *ch)
          * (a connect, a lookup) is already queued: record it first, so
          * its records keep their order even when the epoll set hands us
          * the listener before the datagram socket */
-        r = do_dgram(ch);
-        if (r < 0)
-            return r;
+        int dr = do_dgram(ch); /* its failure must not leave this exec waiting */
         /* the report usually follows the connect at once */
         r = conn_read(ch, c);
         if (r == 1)
             r = conn_after(ch, c);
-        return r < 0 ? r : 0;
+        return r < 0 ? r : dr < 0 ? dr : 0;
     }
 }
 
