@@ -14,7 +14,6 @@
 #include "taskdoc.h"
 #include "util.h"
 
-#define AA_CATALOG_MAX_BYTES (4 * 1024 * 1024)
 #define AA_CATALOG_MAX_CELLS 16
 
 static const char *const aa_catalog_columns[] = {

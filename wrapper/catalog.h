@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define AA_CATALOG_MAX_BYTES (4 * 1024 * 1024) /* larger catalogs are refused */
+
 struct aa_catalog_row {
     char *id;         /* owned, Task ID cell */
     char *name;       /* owned */

@@ -24,7 +24,11 @@
  * --write replaces the document atomically (temp file in the same directory,
  * same mode, fsync, rename).
  *
- * Exit status: 0 done (or nothing to change), 1 could not report, 64 usage. */
+ * A catalog that cannot be edited (its row lacks the cell, the file is too
+ * large, ...) is said on stderr and does not hold back the document: exit 1.
+ *
+ * Exit status: 0 done (or nothing to change), 1 could not report (or the
+ * catalog row could not be updated), 64 usage. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -853,7 +857,7 @@ rep_catalog_edit(const char *tasks_dir, const char *task, const char *status, co
             rc->label = strdup(rel);
             if (!rc->label)
                 return -ENOMEM;
-            r = aa_read_file(rc->path, AA_TASK_MAX_BYTES + 1, &rc->buf, &rc->len);
+            r = aa_read_file(rc->path, AA_CATALOG_MAX_BYTES + 1, &rc->buf, &rc->len);
             if (r == 0)
                 r = rep_split(rc->buf, rc->len, &rc->d);
             if (r < 0) {
@@ -940,7 +944,8 @@ report_usage(FILE *f)
           "  --tasks-dir DIR   default $ADMIN_AUDIT_TASKS_DIR, else config tasks_dir, else the\n"
           "                    nearest .aiwg/admin-tasks in the current directory or above\n"
           "\n"
-          "Exit status: 0 done or nothing to change, 1 could not report, 64 usage.\n",
+          "Exit status: 0 done or nothing to change, 1 could not report (or the document\n"
+          "was reported but its catalog row could not be updated), 64 usage.\n",
           f);
 }
 
@@ -1093,10 +1098,22 @@ aa_cmd_report(int argc, char **argv)
     r = rep_split(buf, len, &d);
     if (r == 0)
         r = rep_build_edits(&t, &d, &v, &e, err, sizeof(err));
+    bool catalog_failed = false;
     if (r == 0 && v.status) {
-        r = rep_catalog_edit(tasks_dir, o.task, v.status, v.invoked_at, &rc, err, sizeof(err));
-        if (r == 0 && rc.has_column && strcmp(v.status, "executed") == 0)
+        /* a catalog that cannot be edited does not hold back the document */
+        char cerr[1024] = "";
+        int cr = rep_catalog_edit(tasks_dir, o.task, v.status, v.invoked_at, &rc, cerr, sizeof cerr);
+        if (cr == -ENOMEM) {
+            r = cr;
+        } else if (cr < 0) {
+            aa_log("report: catalog: %s; the document is reported, its catalog row is not",
+                   cerr[0] ? cerr : strerror(-cr));
+            catalog_failed = true;
+            rep_catalog_done(&rc);
+            rc = (struct rep_catalog){0};
+        } else if (rc.has_column && strcmp(v.status, "executed") == 0) {
             r = rep_tick_catalog_item(&t, &d, &e);
+        }
     }
     if (r == 0)
         r = rep_ops(&d, &e, &ops, &nops);
@@ -1122,7 +1139,7 @@ aa_cmd_report(int argc, char **argv)
                "its 7th column and report keeps the row of %s current", rc.path, o.task);
     if (e.n == 0 && rc.e.n == 0) {
         aa_log("report: %s already reflects session %s", docpath, s->id);
-        ret = 0;
+        ret = catalog_failed ? 1 : 0;
         goto out;
     }
     if (!o.write) {
@@ -1145,7 +1162,7 @@ aa_cmd_report(int argc, char **argv)
             aa_log("report: writing the patch failed");
             goto out;
         }
-        ret = 0;
+        ret = catalog_failed ? 1 : 0;
         goto out;
     }
     if (e.n) {
@@ -1170,7 +1187,7 @@ aa_cmd_report(int argc, char **argv)
         aa_log("report: %s:%u: catalog row of %s now says %s", rc.path, rc.row_line, o.task,
                v.status);
     }
-    ret = 0;
+    ret = catalog_failed ? 1 : 0;
 
 out:
     rep_catalog_done(&rc);

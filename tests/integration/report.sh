@@ -208,6 +208,16 @@ report --task ADM-002 --session "$S1" --config "$T/agg.json" --write
 grep -q '| run `ADM-002-revert` \\| then check | executed 2026-11-13 |$' "$CAT" &&
     ok "Last run column: \"executed 2026-11-13\" in an empty cell" || fail "last run" "$(grep 'ADM-002 ' "$CAT")"
 
+# a catalog row without the 7th cell: the document is still reported, exit 1, said why
+printf '## Admin Task Catalog\n| Task ID | Name | Category | Invoked by | Approval | Rollback | Status |\n|---|---|---|---|---|---|---|\n| ADM-002 | Backfill `user.locale` from browser headers | data-fix | a | b | c |\n' >"$CAT"
+cp "$CAT" "$T/cat-short"
+fresh ADM-002
+report --task ADM-002 --session "$S1" --config "$T/agg.json" --write
+check "row without a Status cell: exit 1" [ "$rc" -eq 1 ]
+check "row without a Status cell: document reported anyway (golden, not ticked)" same "$TD/ADM-002.md" "$FX/ADM-002.executed.md"
+check "row without a Status cell: catalog untouched" same "$CAT" "$T/cat-short"
+grep -q 'has no Status cell' "$T/err" && ok "row without a Status cell: said on stderr" || fail "short row msg" "$(cat "$T/err")"
+
 # a rollback session: the row says reverted
 printf '## Admin Task Catalog\n| Task ID | Name | Category | Invoked by | Approval | Rollback | Status |\n|---|---|---|---|---|---|---|\n| ADM-004 | x | maintenance | y | z | w | executed |\n' >"$CAT"
 fresh ADM-004
