@@ -326,6 +326,82 @@ aa_breakglass_write_stub(const char *tasks_dir, const char *task_id, char *const
     return 0;
 }
 
+/* ---- the stub names its post-mortem ---- */
+
+int
+aa_breakglass_link_postmortem(const char *stub_path, const char *pm_path, const char *project_dir,
+                              bool *changed)
+{
+    static const char head[] = "- Break-glass: yes (reason: ";
+    static const char tail[] = "; post-mortem: pending)";
+    *changed = false;
+    if (!stub_path || !pm_path)
+        return -EINVAL;
+    cleanup_free char *buf = NULL;
+    size_t len = 0;
+    int r = aa_read_file(stub_path, AA_TASK_MAX_BYTES + 1, &buf, &len);
+    if (r < 0)
+        return r;
+    /* the line that starts with head and ends with tail (the reason itself
+     * may contain anything one_line() let through, so match the ends) */
+    size_t at = SIZE_MAX, line_end = 0;
+    for (size_t pos = 0; pos < len;) {
+        const char *nl = memchr(buf + pos, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
+        size_t c = n > 0 && buf[pos + n - 1] == '\r' ? n - 1 : n;
+        if (c >= sizeof head - 1 + sizeof tail - 1 &&
+            memcmp(buf + pos, head, sizeof head - 1) == 0 &&
+            memcmp(buf + pos + c - (sizeof tail - 1), tail, sizeof tail - 1) == 0) {
+            at = pos + c - (sizeof tail - 1);
+            line_end = pos + c;
+            break;
+        }
+        pos += n + 1;
+    }
+    if (at == SIZE_MAX)
+        return 0; /* edited meanwhile: not ours to touch */
+    const char *rel = pm_path;
+    size_t pl = project_dir ? strlen(project_dir) : 0;
+    if (pl && strncmp(pm_path, project_dir, pl) == 0 && pm_path[pl] == '/')
+        rel = pm_path + pl + 1;
+    struct sbuf b = {0};
+    sb_add(&b, buf, at);
+    sb_printf(&b, "; post-mortem: %s, pending)", rel);
+    sb_add(&b, buf + line_end, len - line_end);
+    if (b.oom) {
+        free(b.p);
+        return -ENOMEM;
+    }
+    struct stat st;
+    if (stat(stub_path, &st) < 0) {
+        free(b.p);
+        return -errno;
+    }
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.%d.tmp", stub_path, (int)getpid()) >= (int)sizeof tmp) {
+        free(b.p);
+        return -ENAMETOOLONG;
+    }
+    cleanup_fd int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                             st.st_mode & 07777);
+    if (fd < 0) {
+        free(b.p);
+        return -errno;
+    }
+    r = aa_write_all(fd, b.p, b.len);
+    free(b.p);
+    if (r == 0 && fsync(fd) < 0)
+        r = -errno;
+    if (r == 0 && rename(tmp, stub_path) < 0)
+        r = -errno;
+    if (r < 0) {
+        (void)unlink(tmp);
+        return r;
+    }
+    *changed = true;
+    return 0;
+}
+
 /* ---- BG-7: the post-mortem ---- */
 
 

@@ -44,6 +44,16 @@ int aa_breakglass_write_stub(const char *tasks_dir, const char *task_id, char *c
                              const char *reason, const char *incident, const char *operator_name,
                              char **ret_path, char *err, size_t errlen);
 
+/* After the post-mortem is written: the stub task document this session
+ * wrote (stub_path) names it in its Break-glass line,
+ *   - Break-glass: yes (reason: R; post-mortem: pending)
+ *   -> - Break-glass: yes (reason: R; post-mortem: .aiwg/incidents/PM-...md, pending)
+ * (relative to project_dir when below it), replaced atomically.  A document
+ * whose line no longer reads so (edited meanwhile) is left alone: 0, with
+ * *changed false.  Returns 0 or -errno. */
+int aa_breakglass_link_postmortem(const char *stub_path, const char *pm_path,
+                                  const char *project_dir, bool *changed);
+
 /* BG-7: after session.end, write the post-mortem stub
  * <project>/.aiwg/incidents/PM-<task or session>-<YYYYMMDD>.md from the
  * session's records in the journal.  Returns 0 (path in *ret_path) or -errno. */

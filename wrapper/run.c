@@ -965,6 +965,7 @@ struct run_state {
     bool have_task;
     struct aa_checks checks;
     char *tasks_dir, *project_dir, *task_path, *journal_path, *shim, *doc_sha256;
+    char *stub_path;      /* owned: the break-glass stub document this session wrote */
     char **command;       /* owned: the argv actually run */
     char *command_text;   /* owned: the documented text when the block is run */
     char *env_current;
@@ -987,6 +988,7 @@ run_state_done(struct run_state *st)
     free(st->journal_path);
     free(st->shim);
     free(st->doc_sha256);
+    free(st->stub_path);
     aa_strv_free(st->command);
     free(st->command_text);
     free(st->env_current);
@@ -1433,14 +1435,14 @@ prepare(struct run_state *st, int argc, char **argv)
         if (jf)
             return refuse(jf->name, jf->detail, jf->fix);
         if (o->task && !st->have_task) {
-            cleanup_free char *stub = NULL;
             const char *dir = st->tasks_dir;
             r = aa_breakglass_write_stub(dir, o->task, st->command, o->reason, o->incident,
-                                         st->id.name, &stub, err, sizeof err);
+                                         st->id.name, &st->stub_path, err, sizeof err);
             if (r < 0)
                 return refuse("break-glass.stub", err[0] ? err : strerror(-r),
                               "make the tasks directory writable");
-            fprintf(stderr, "admin-audit: wrote stub task document %s (Status draft)\n", stub);
+            fprintf(stderr, "admin-audit: wrote stub task document %s (Status draft)\n",
+                    st->stub_path);
         }
     }
     (void)argc;
@@ -1771,8 +1773,13 @@ aa_cmd_run(int argc, char **argv)
                 (void)snprintf(incidents, n, "%s/.aiwg/incidents", st.project_dir);
         }
         if (incidents &&
-            aa_breakglass_write_postmortem(incidents, st.journal_path, s.id, &pm) == 0 && pm)
+            aa_breakglass_write_postmortem(incidents, st.journal_path, s.id, &pm) == 0 && pm) {
             fprintf(stderr, "admin-audit: post-mortem stub written: %s\n", pm);
+            bool linked = false;
+            if (st.stub_path &&
+                (r = aa_breakglass_link_postmortem(st.stub_path, pm, st.project_dir, &linked)) < 0)
+                aa_log_errno(r, "could not name the post-mortem in %s: %m", st.stub_path);
+        }
     }
     print_summary(&s, &st, &res, code);
 

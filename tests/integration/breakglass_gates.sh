@@ -91,7 +91,10 @@ w = shlex.split(doc)
 print("ok" if w[0] == "sh" and w[1] == "-c" and w[2].startswith("cat '" + sys.argv[2] + "' > '" + sys.argv[3] + "';") else "bad %r" % w)
 PY
 check "stub Command words round-trip" [ "$(cat "$T/words")" = ok ]
-check "stub is what the command saw" cmp -s "$SEEN" "$TD/ADM-050.md"
+# after the session the stub names its post-mortem; every other byte is what the command saw
+sed 's|; post-mortem: pending)$|; post-mortem: .aiwg/incidents/PM-ADM-050-'"$(date -u +%Y%m%d)"'.md, pending)|' "$SEEN" >"$T/seen.linked"
+check "stub is what the command saw, plus the post-mortem's name" cmp -s "$T/seen.linked" "$TD/ADM-050.md"
+check "stub names its post-mortem" grep -qx -- "- Break-glass: yes (reason: $REASON; post-mortem: .aiwg/incidents/PM-ADM-050-$(date -u +%Y%m%d).md, pending)" "$TD/ADM-050.md"
 check "stub mentioned on stderr" grep -q "wrote stub task document .*ADM-050.md" "$T/err"
 check "stub session has task.document violation" [ "$(jcount 'r["event"]["action"]=="session.start" and r["session"]["task"]=="ADM-050" and "task.document" in r["session"]["violations"]')" = 1 ]
 
@@ -121,7 +124,7 @@ done
 # post-mortem gets a new name.
 bg --operator tester --reason "$REASON" --task ADM-050 -- true
 check "second session runs" [ "$rc" = 0 ]
-check "stub not rewritten" cmp -s "$SEEN" "$TD/ADM-050.md"
+check "stub not rewritten" cmp -s "$T/seen.linked" "$TD/ADM-050.md"
 check "second post-mortem -2" [ -f "$P/.aiwg/incidents/PM-ADM-050-$TODAY-2.md" ]
 check "first post-mortem untouched" grep -q -- "- Exit code: 4" "$PM2"
 check "journal verifies (all sessions)" "$AA_BIN" verify "$JOURNAL"

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "breakglass.h"
+#include <stdbool.h>
 #include "gate.h"
 #include "taskdoc.h"
 #include "util.h"
@@ -230,6 +231,67 @@ test_postmortem(void **state)
 }
 
 static void
+put(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *
+get(const char *path)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(aa_read_file(path, 1 << 20, &buf, &len), 0);
+    return buf;
+}
+
+static void
+test_link_postmortem(void **state)
+{
+    (void)state;
+    char doc[128], pm[128];
+    snprintf(doc, sizeof doc, "%s/ADM-050.md", tdir);
+    snprintf(pm, sizeof pm, "%s/.aiwg/incidents/PM-ADM-050-20260302.md", tdir);
+    /* a reason that itself contains the tail: only the line's end is replaced */
+    put(doc, "# ADM-050: x\n\n- Exit code: {0}\n"
+             "- Break-glass: yes (reason: a; post-mortem: pending) b; post-mortem: pending)\n"
+             "## Rollback\n");
+    assert_int_equal(chmod(doc, 0640), 0);
+    bool changed = false;
+    assert_int_equal(aa_breakglass_link_postmortem(doc, pm, tdir, &changed), 0);
+    assert_true(changed);
+    char *got = get(doc);
+    assert_string_equal(got, "# ADM-050: x\n\n- Exit code: {0}\n"
+                             "- Break-glass: yes (reason: a; post-mortem: pending) b; post-mortem: "
+                             ".aiwg/incidents/PM-ADM-050-20260302.md, pending)\n"
+                             "## Rollback\n");
+    free(got);
+    struct stat st;
+    assert_int_equal(stat(doc, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0640); /* mode kept */
+
+    /* a second call, or a line edited by hand: left alone */
+    assert_int_equal(aa_breakglass_link_postmortem(doc, pm, tdir, &changed), 0);
+    assert_false(changed);
+    put(doc, "- Break-glass: yes (reason: a; post-mortem: see INC-9)\r\n");
+    assert_int_equal(aa_breakglass_link_postmortem(doc, pm, tdir, &changed), 0);
+    assert_false(changed);
+    /* CRLF kept; a post-mortem outside the project keeps its absolute path */
+    put(doc, "- Break-glass: yes (reason: r; post-mortem: pending)\r\nend\r\n");
+    assert_int_equal(aa_breakglass_link_postmortem(doc, "/srv/pm/PM-1.md", tdir, &changed), 0);
+    assert_true(changed);
+    got = get(doc);
+    assert_string_equal(got, "- Break-glass: yes (reason: r; post-mortem: /srv/pm/PM-1.md, pending)\r\nend\r\n");
+    free(got);
+    /* no document */
+    snprintf(doc, sizeof doc, "%s/nope.md", tdir);
+    assert_int_equal(aa_breakglass_link_postmortem(doc, pm, tdir, &changed), -ENOENT);
+}
+
+static void
 test_file_tag(void **state)
 {
     (void)state;
@@ -247,6 +309,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_stub_reads_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_postmortem, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_link_postmortem, setup, teardown),
         cmocka_unit_test(test_file_tag),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
