@@ -159,10 +159,14 @@ bool
 aa_session_is_member(const struct aa_session *s, pid_t pid)
 {
     /* Bounded walk up the ancestry: orphans are re-parented to the wrapper
-     * (child subreaper), so every process of the session leads to it. */
-    for (int depth = 0; depth < 4096 && pid > 1; depth++) {
+     * (child subreaper), so every process of the session leads to it.  The
+     * wrapper itself may be pid 1 (a container's entrypoint): compare before
+     * stopping at init. */
+    for (int depth = 0; depth < 4096 && pid > 0; depth++) {
         if (pid == s->wrapper_pid)
             return true;
+        if (pid == 1)
+            return false;
         pid = aa_proc_ppid(pid);
     }
     return false;
