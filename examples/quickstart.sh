@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick start: build admin-audit and run the example's main job, the approved
-# backfill ADM-002 of examples/shop, under audit.  Prints where the journal is
-# and its head hash, then verifies the chain.
+# backfill ADM-002 of examples/shop, under audit; fill its Execution log and
+# catalog row from the journal (in a scratch copy).  Prints where the journal
+# is and its head hash, then verifies the chain.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/.ci/install-deps.sh" build
@@ -32,6 +33,10 @@ aa run -q --task ADM-001
 bin/seed-users.sh   # users without a locale, what the backfill is for
 echo "== ADM-002, the backfill (the main job): its documented command, under audit"
 aa run --task ADM-002
+echo "== admin-audit report --task ADM-002 --write: the Execution log and the catalog row, from the journal"
+aa report --task ADM-002 --write
+grep -E '^\*\*Status\*\*|^- (Invoked|Exit code|Output summary|Rows)|Admin Task Catalog$' .aiwg/admin-tasks/ADM-002.md
+grep '^| ADM-002 ' .aiwg/deployment/admin-processes.md
 echo "== ADM-003, the key rotation"
 aa run -q --task ADM-003
 echo "== the journal: $work/audit.jsonl"
