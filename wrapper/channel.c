@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
@@ -50,6 +51,7 @@
 
 #define AA_DNS_MAP 1024
 #define AA_MEMBER_CACHE 64
+#define AA_PARK_SCAN 128 /* parked connections that trigger a scan for EOF */
 #define AA_REF_LEN 96
 #ifndef SO_PEERPIDFD
 #define AA_SO_PEERPIDFD 77 /* asm-generic/socket.h of Linux 6.5 */
@@ -93,9 +95,13 @@ struct aa_channel {
     struct {
         pid_t pid; /* 0: empty slot */
         int pidfd; /* pins the identity: readable once that process is gone */
+        bool hot;  /* looked up since the replacement hand last passed it */
     } members[AA_MEMBER_CACHE];
     size_t members_next;
     bool no_peerpidfd; /* SO_PEERPIDFD or PIDFD_GET_INFO missing: /proc path */
+    size_t n_parked;   /* connections in CONN_RESULT (one descriptor each) */
+    size_t park_scan_at; /* n_parked that triggers a scan for EOF; 0 = not computed yet */
+    size_t members_cap;  /* member-cache entries used (<= AA_MEMBER_CACHE); 0 = not yet */
     /* backstop link (aa_channel_set_backstop): the kernel backstop asks
      * which execs the shim already recorded, and is told of shim connects */
     struct aa_backstop *bs; /* borrowed, may be NULL */
@@ -196,13 +202,15 @@ set_id_str(struct json_object *rec, const char *path, int64_t v)
  * checked by one /proc read (its parent) when the parent is the wrapper or a
  * live cached member; only otherwise the whole ancestry is walked. */
 static bool
-member_cached(const struct aa_channel *ch, pid_t pid)
+member_cached(struct aa_channel *ch, pid_t pid)
 {
     for (size_t i = 0; i < AA_MEMBER_CACHE; i++) {
         if (ch->members[i].pid != pid)
             continue;
         struct pollfd p = {.fd = ch->members[i].pidfd, .events = POLLIN};
-        return poll(&p, 1, 0) == 0; /* POLLIN: exited; POLLNVAL: not ours */
+        bool alive = poll(&p, 1, 0) == 0; /* POLLIN: exited; POLLNVAL: not ours */
+        ch->members[i].hot = alive;
+        return alive;
     }
     return false;
 }
@@ -210,14 +218,45 @@ member_cached(const struct aa_channel *ch, pid_t pid)
 
 /* Cache pid; with child > 0, pid is child's parent, which must still hold
  * once pid is pinned (the pid could have been reused meanwhile). */
+/* Descriptor budget, from RLIMIT_NOFILE as it is once the session runs (the
+ * wrapper raises its soft limit before the command starts): the member
+ * cache gets a quarter of what is left beside the wrapper's own ~32, at most
+ * AA_MEMBER_CACHE; parked connections are scanned for EOF when they reach
+ * half of the rest. */
+static void
+channel_budget(struct aa_channel *ch)
+{
+    if (ch->members_cap)
+        return;
+    struct rlimit rl;
+    size_t lim = 1 << 20;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        lim = (size_t)rl.rlim_cur;
+    size_t spare = lim > 32 ? lim - 32 : 0;
+    size_t cap = spare / 4;
+    ch->members_cap = cap < 1 ? 1 : cap > AA_MEMBER_CACHE ? AA_MEMBER_CACHE : cap;
+    size_t at = spare > ch->members_cap ? (spare - ch->members_cap) / 2 : 0;
+    ch->park_scan_at = at < 4 ? 4 : at > AA_PARK_SCAN ? AA_PARK_SCAN : at;
+}
+
 static void
 member_keep(struct aa_channel *ch, pid_t pid, int fd)
 {
-    size_t i = ch->members_next++ % AA_MEMBER_CACHE;
+    channel_budget(ch);
+    /* second chance: an entry that answered a lookup since it was last
+     * passed (the shell of a loop, xargs, make) is kept, so a stream of
+     * short-lived children does not push out the parent they all share */
+    size_t n = ch->members_cap;
+    size_t i = ch->members_next++ % n;
+    for (size_t tries = 0; tries < n && ch->members[i].pid > 0 && ch->members[i].hot; tries++) {
+        ch->members[i].hot = false;
+        i = ch->members_next++ % n;
+    }
     if (ch->members[i].pid > 0)
         (void)close(ch->members[i].pidfd);
     ch->members[i].pid = pid;
     ch->members[i].pidfd = fd;
+    ch->members[i].hot = false;
 }
 
 static void
@@ -234,24 +273,35 @@ member_add(struct aa_channel *ch, pid_t pid, pid_t child)
 }
 
 
+static int parked_scan(struct aa_channel *ch, pid_t pid);
+
+/* Out of descriptors or memory for the moment: not a verdict on the peer. */
+static bool
+fd_short(int e)
+{
+    return e == EMFILE || e == ENFILE || e == ENOMEM || e == ENOBUFS;
+}
+
 /* The peer of an exec connection, by the pidfd the kernel hands out for it
  * (SO_PEERPIDFD, Linux 6.5+) and PIDFD_GET_INFO (6.13+): two syscalls for
  * pid and parent, where the /proc path below costs five and a pidfd_open.
  * The pidfd pins that very process, so it becomes the cache entry.  Sets
  * *pid; returns 1 member, 0 not a member (or gone), -1 not available here
- * (older kernel: use member()). */
+ * (older kernel: use member()), -2 out of descriptors or memory just now. */
 static int
 member_peer(struct aa_channel *ch, int sock, pid_t *pid)
 {
     int pfd = -1;
     socklen_t pl = sizeof pfd;
-    if (getsockopt(sock, SOL_SOCKET, AA_SO_PEERPIDFD, &pfd, &pl) < 0 || pfd < 0)
-        return errno == ESRCH ? 0 : -1;
+    if (getsockopt(sock, SOL_SOCKET, AA_SO_PEERPIDFD, &pfd, &pl) < 0 || pfd < 0) {
+        int e = pfd < 0 && errno == 0 ? EINVAL : errno;
+        return e == ESRCH ? 0 : fd_short(e) ? -2 : -1;
+    }
     pid_t pp = 0;
     int r = aa_pidfd_ids(pfd, pid, &pp);
     if (r < 0) {
         (void)close(pfd);
-        return r == -ESRCH ? 0 : -1;
+        return r == -ESRCH ? 0 : fd_short(-r) ? -2 : -1;
     }
     if (member_cached(ch, *pid)) {
         (void)close(pfd);
@@ -260,9 +310,18 @@ member_peer(struct aa_channel *ch, int sock, pid_t *pid)
     /* pp was the parent when read; a live cached pp (pidfd not readable)
      * cannot have been reused since, so *pid is its child */
     if (!(pp > 0 && (pp == aa_session_wrapper_pid(ch->s) || member_cached(ch, pp)))) {
-        if (!aa_session_is_member(ch->s, *pid)) {
+        errno = 0;
+        bool ok = aa_session_is_member(ch->s, *pid);
+        if (!ok && fd_short(errno) && ch->n_parked > 0) {
+            /* the /proc walk ran out of descriptors: take back the parked
+             * connections' and walk again, rather than refuse a member */
+            (void)parked_scan(ch, 0);
+            ok = aa_session_is_member(ch->s, *pid);
+        }
+        if (!ok) {
+            bool short_now = fd_short(errno);
             (void)close(pfd);
-            return 0;
+            return short_now ? -2 : 0;
         }
         if (pp > 1)
             member_add(ch, pp, *pid);
@@ -478,6 +537,18 @@ aa_channel_exec_covered(struct aa_channel *ch, pid_t pid, pid_t ppid, const char
     return false;
 }
 
+/* Parked connections are counted: each holds a descriptor until its EOF is
+ * seen, and an exec storm parks hundreds within the 50 ms timer. */
+static void
+conn_set_state(struct aa_channel *ch, struct aa_conn *c, enum conn_state st)
+{
+    if (c->state == CONN_RESULT && ch->n_parked > 0)
+        ch->n_parked--;
+    if (st == CONN_RESULT)
+        ch->n_parked++;
+    c->state = st;
+}
+
 static int
 handle_exec(struct aa_channel *ch, struct aa_conn *c, const char *payload, size_t n)
 {
@@ -510,10 +581,10 @@ handle_exec(struct aa_channel *ch, struct aa_conn *c, const char *payload, size_
             memcpy(c->attempt, payload, n);
             c->attempt_len = n;
         }
-        c->state = CONN_RESULT;
+        conn_set_state(ch, c, CONN_RESULT);
     } else {
         counts->denied++;
-        c->state = CONN_DONE;
+        conn_set_state(ch, c, CONN_DONE);
     }
     return 0;
 }
@@ -530,7 +601,7 @@ handle_exec_result(struct aa_channel *ch, struct aa_conn *c, const char *payload
         return 0;
     }
     int err = (int)rnum(&res, AA_T_ERRNO, 0);
-    c->state = CONN_DONE;
+    conn_set_state(ch, c, CONN_DONE);
     if (!err)
         return 0;
     rc = report_parse(c->attempt, c->attempt_len, &att);
@@ -833,6 +904,8 @@ conn_free(struct aa_channel *ch, struct aa_conn *c)
         ch->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    if (c->state == CONN_RESULT && ch->n_parked > 0)
+        ch->n_parked--;
     if (c->fd >= 0)
         (void)close(c->fd); /* never dup'ed: closing also leaves the epoll set */
     free(c->buf);
@@ -907,6 +980,15 @@ do_timer(struct aa_channel *ch)
 static int
 do_accept(struct aa_channel *ch)
 {
+    /* an exec storm parks a connection per exec until the timer looks:
+     * free those already at EOF before they use up the descriptors */
+    channel_budget(ch);
+    if (ch->n_parked >= ch->park_scan_at) {
+        int r = parked_scan(ch, 0);
+        if (r < 0)
+            return r;
+    }
+    bool reclaimed = false;
     for (;;) {
         int fd = accept4(ch->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) {
@@ -914,18 +996,37 @@ do_accept(struct aa_channel *ch)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED)
                 return 0;
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+            if (fd_short(errno) && !reclaimed && ch->n_parked > 0) {
+                reclaimed = true; /* descriptors held by parked connections */
+                int r = parked_scan(ch, 0);
+                if (r < 0)
+                    return r;
+                continue;
+            }
+            if (fd_short(errno))
                 return 0; /* retried on the next round; the peer waits (backpressure) */
             return -errno;
         }
         pid_t peer = 0;
         int m = ch->no_peerpidfd ? -1 : member_peer(ch, fd, &peer);
-        if (m < 0) {
+        if (m == -2 && ch->n_parked > 0) {
+            (void)parked_scan(ch, 0);
+            m = member_peer(ch, fd, &peer);
+        }
+        if (m == -1) {
             ch->no_peerpidfd = true; /* this kernel: the /proc path from now on */
             struct ucred cred = {.pid = 0};
             socklen_t cl = sizeof cred;
             m = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0 && member(ch, cred.pid);
             peer = cred.pid;
+        }
+        if (m == -2) {
+            /* a member, perhaps, but no descriptor left to tell: the exec is
+             * refused (the shim reads EOF: EACCES) and counted, not hidden */
+            aa_session_counts(ch->s)->denied++;
+            aa_session_counts(ch->s)->lost++;
+            (void)close(fd);
+            continue;
         }
         if (m != 1) {
             (void)close(fd); /* the shim reads EOF: EACCES, nothing recorded */

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -1639,6 +1640,16 @@ aa_cmd_run(int argc, char **argv)
     sigaction(SIGPIPE, &ign, &saved_pipe);
     sigaction(SIGXFSZ, &ign, &saved_xfsz);
     sigaction(SIGTTOU, NULL, &saved_ttou);
+    /* The wrapper holds a descriptor per exec in flight (and per parked
+     * connection): raise its own soft RLIMIT_NOFILE towards the hard limit,
+     * as systemd does for services, and give the command its own back. */
+    struct rlimit nofile_orig;
+    bool nofile_raised = false;
+    if (getrlimit(RLIMIT_NOFILE, &nofile_orig) == 0) {
+        struct rlimit want = nofile_orig;
+        want.rlim_cur = nofile_orig.rlim_max < 65536 ? nofile_orig.rlim_max : 65536;
+        nofile_raised = want.rlim_cur > nofile_orig.rlim_cur && setrlimit(RLIMIT_NOFILE, &want) == 0;
+    }
     sigset_t mask, oldmask;
     sigemptyset(&mask);
     int sigs[] = {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH};
@@ -1686,6 +1697,8 @@ aa_cmd_run(int argc, char **argv)
         sigaction(SIGXFSZ, &saved_xfsz, NULL);
         sigaction(SIGTTOU, &saved_ttou, NULL);
         sigprocmask(SIG_SETMASK, &oldmask, NULL);
+        if (nofile_raised)
+            (void)setrlimit(RLIMIT_NOFILE, &nofile_orig);
         if (e == 0) {
             execvpe(st.command[0], st.command, envp);
             e = errno;
