@@ -69,8 +69,14 @@ aa_journal_open(const char *path, const char *session_id, unsigned flags, struct
     int r = make_parents(path);
     if (r < 0)
         return r;
-    cleanup_fd int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+    /* O_NONBLOCK for the open only: a FIFO nobody reads would block here
+     * for ever (ENXIO instead); writes block again (backpressure). */
+    cleanup_fd int fd =
+        open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
     if (fd < 0)
+        return -errno;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
         return -errno;
     struct aa_journal *j = calloc(1, sizeof *j);
     if (!j)

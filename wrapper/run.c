@@ -1210,7 +1210,7 @@ static int
 journal_writable_check(struct run_state *st)
 {
     /* For `check`: can the journal be opened for append (nothing written)? */
-    int fd = open(st->journal_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
+    int fd = open(st->journal_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd >= 0) {
         close(fd);
         return aa_checks_add(&st->checks, "journal.writable", AA_CHECK_PASS, st->journal_path,
@@ -1231,7 +1231,9 @@ journal_writable_check(struct run_state *st)
                                  st->journal_path, NULL);
     }
     char detail[PATH_MAX + 64];
-    (void)snprintf(detail, sizeof detail, "%s: %s", st->journal_path, strerror(errno));
+    int e = errno;
+    (void)snprintf(detail, sizeof detail, "%s: %s", st->journal_path,
+                   e == ENXIO ? "a FIFO or device nobody reads" : strerror(e));
     return aa_checks_add(&st->checks, "journal.writable", AA_CHECK_FAIL, detail,
                          "pass --log FILE in a writable directory");
 }

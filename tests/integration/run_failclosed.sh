@@ -47,4 +47,16 @@ small "--fail-open"
 check "fail-open: the command ran to the end" [ -e "$M" ]
 check "fail-open: exit 0" [ "$rc" = 0 ]
 check "fail-open: the loss is reported" grep -q "[1-9][0-9]* lost" "$T/err--fail-open"
+
+# A journal path that is a FIFO nobody reads is refused at once (125, the
+# marker never created), not an open that blocks for ever.
+rm -f "$M"
+mkfifo "$T/fifo"
+set +e
+timeout 20 env "${AA_ENV[@]}" "$AA_BIN" --tasks-dir "$P/.aiwg/admin-tasks" --config "$T/none.json" \
+    --log "$T/fifo" --task ADM-001 >"$T/out" 2>"$T/err"
+rc=$?
+check "FIFO journal without a reader: refused with 125 (not a hang: $rc)" [ "$rc" = 125 ]
+check "FIFO journal without a reader: nothing ran" [ ! -e "$M" ]
+grep -q "journal.writable: .*nobody reads" "$T/err" && ok "FIFO journal: the refusal says why" || fail "fifo msg" "$(cat "$T/err")"
 aa_done
