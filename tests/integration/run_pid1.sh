@@ -48,13 +48,13 @@ set +e
     >"$T/out" 2>"$T/err" &
 outer=$!
 wp=
-for _ in $(seq 100); do
+# the wrapper under unshare, once its command (sleep) runs
+for _ in $(seq 200); do
     wp=$(pgrep -P "$outer" -f "$AA_BIN" | head -1)
-    [ -n "$wp" ] && [ -s "$JOURNAL" ] && break
+    [ -n "$wp" ] && pgrep -P "$wp" -x sleep >/dev/null && break
     sleep 0.05
 done
 if [ -n "$wp" ]; then
-    sleep 0.3
     kill -TERM "$wp"
     wait "$outer"; rc=$?
     check "as PID 1: SIGTERM from outside ends the command (143)" [ "$rc" = 143 ]
