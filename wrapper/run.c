@@ -1517,9 +1517,37 @@ make_runtime_dir(struct run_state *st, const char *sid)
     return 0;
 }
 
+/* As PID 1 of a PID namespace (a container's entrypoint) the wrapper would
+ * ignore a SIGTERM/SIGINT/SIGHUP/SIGQUIT with the default disposition (init
+ * semantics), so a `docker stop` before the signals are blocked for the
+ * signalfd would be lost.  Until then these end it as they end any other
+ * process: before the command starts, nothing of it runs. */
+static void
+pid1_early_signal(int sig)
+{
+    _exit(128 + sig);
+}
+
+static void
+pid1_early_handlers(void)
+{
+    if (getpid() != 1)
+        return;
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    struct sigaction sa = {.sa_handler = pid1_early_signal};
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < AA_ARRAY_SIZE(sigs); i++) {
+        struct sigaction old;
+        /* an inherited SIG_IGN (nohup and the like) stays ignored */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            (void)sigaction(sigs[i], &sa, NULL);
+    }
+}
+
 int
 aa_cmd_run(int argc, char **argv)
 {
+    pid1_early_handlers();
     struct run_state st = {0};
     bool done = false;
     int code = 0;
