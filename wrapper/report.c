@@ -708,10 +708,11 @@ rep_print_diff(FILE *f, const char *label, const struct rep_op *ops, size_t n)
     free(newpos);
 }
 
-/* Atomic replace: temp file beside it, same mode (and owner when root), fsync, rename. */
+/* Atomic replace: temp file beside it, same mode (and owner when root), fsync,
+ * rename; refused when the file no longer holds orig (cap: its size limit). */
 static int
-rep_write_atomic(const char *path, const char *orig, size_t orig_len, const struct rep_op *ops,
-                 size_t n, char *err, size_t errlen)
+rep_write_atomic(const char *path, const char *orig, size_t orig_len, size_t cap,
+                 const struct rep_op *ops, size_t n, char *err, size_t errlen)
 {
     char real[PATH_MAX];
     if (!realpath(path, real)) {
@@ -751,7 +752,7 @@ rep_write_atomic(const char *path, const char *orig, size_t orig_len, const stru
         /* The document must not have changed under us since it was read. */
         cleanup_free char *now = NULL;
         size_t now_len = 0;
-        r = aa_read_file(real, AA_TASK_MAX_BYTES + 1, &now, &now_len);
+        r = aa_read_file(real, cap + 1, &now, &now_len);
         if (r == 0 && (now_len != orig_len || memcmp(now, orig, orig_len) != 0)) {
             snprintf(err, errlen, "%s changed while the report was prepared; run it again", path);
             r = -EAGAIN;
@@ -805,8 +806,12 @@ rep_catalog_done(struct rep_catalog *rc)
 }
 
 /* Find the row of task (the first catalog that has one) and prepare the edit
- * of its Status / Last run cell.  No catalog, no row, no such column: 0 with
- * nothing to do (rc->path / rc->has_column say which). */
+ * of its Status / Last run cell.  Each candidate is read once: the row's line
+ * number and the bytes edited come from the same read (rep_write_atomic then
+ * checks that read is still what is on disk).  No catalog, no row, no such
+ * column: 0 with nothing to do (rc->path / rc->has_column say which); a
+ * candidate that could not be read or parsed, when no other has the row:
+ * -EIO with the reason in err. */
 static int
 rep_catalog_edit(const char *tasks_dir, const char *task, const char *status, const char *date,
                  struct rep_catalog *rc, char *err, size_t errlen)
@@ -825,74 +830,96 @@ rep_catalog_edit(const char *tasks_dir, const char *task, const char *status, co
     int r = aa_catalog_find(real, &paths);
     if (r < 0)
         return r == -ENOENT ? 0 : r;
+    char load_err[512] = "";
+    bool last_run = false;
     for (size_t i = 0; paths[i] && !rc->path; i++) {
+        cleanup_free char *buf = NULL;
+        size_t len = 0;
         struct aa_catalog cat;
-        char cerr[256];
-        if (aa_catalog_load(paths[i], &cat, cerr, sizeof cerr) < 0)
-            continue; /* unreadable or not a catalog: lint's business */
-        for (size_t k = 0; k < cat.n_rows; k++) {
+        char cerr[256] = "";
+        r = aa_read_file(paths[i], AA_CATALOG_MAX_BYTES + 1, &buf, &len);
+        if (r == -ENOMEM) {
+            aa_strv_free(paths);
+            return r;
+        }
+        if (r == 0 && len > AA_CATALOG_MAX_BYTES)
+            r = -EFBIG;
+        if (r == 0)
+            r = aa_catalog_parse(buf, len, paths[i], &cat, cerr, sizeof cerr);
+        if (r < 0) {
+            if (r == -ENOMEM) {
+                aa_strv_free(paths);
+                return r;
+            }
+            if (!load_err[0])
+                (void)snprintf(load_err, sizeof load_err, "%s", cerr[0] ? cerr : strerror(-r));
+            if (!strstr(load_err, paths[i]))
+                (void)snprintf(load_err + strlen(load_err), sizeof load_err - strlen(load_err),
+                               " (%s)", paths[i]);
+            continue;
+        }
+        for (size_t k = 0; k < cat.n_rows && !rc->path; k++) {
             if (strcmp(cat.rows[k].id, task) != 0)
                 continue;
             rc->path = strdup(paths[i]);
             rc->has_column = cat.has_status_column;
             rc->row_line = cat.rows[k].line;
-            bool last_run = cat.last_run_column;
-            aa_catalog_done(&cat);
-            if (!rc->path) {
-                aa_strv_free(paths);
-                return -ENOMEM;
-            }
-            char value[64];
-            if (last_run)
-                (void)snprintf(value, sizeof value, "%s %.10s", status, date);
-            else
-                (void)snprintf(value, sizeof value, "%s", status);
-            aa_strv_free(paths);
-            paths = NULL;
-            if (!rc->has_column)
-                return 0;
-            const char *rel = rc->path;
-            if (strncmp(rel, real, root_len) == 0 && rel[root_len] == '/')
-                rel += root_len + 1;
-            rc->label = strdup(rel);
-            if (!rc->label)
-                return -ENOMEM;
-            r = aa_read_file(rc->path, AA_CATALOG_MAX_BYTES + 1, &rc->buf, &rc->len);
-            if (r == 0)
-                r = rep_split(rc->buf, rc->len, &rc->d);
-            if (r < 0) {
-                snprintf(err, errlen, "%s: %s", rc->path, strerror(-r));
-                return r;
-            }
-            if (rc->row_line == 0 || rc->row_line > rc->d.n) {
-                snprintf(err, errlen, "%s changed while the report was prepared; run it again",
-                         rc->path);
-                return -EAGAIN;
-            }
-            const struct rep_line *l = &rc->d.lines[rc->row_line - 1];
-            size_t eol = rep_eol_len(l->p, l->n), off = 0, cl = 0;
-            if (aa_catalog_cell_span(l->p, l->n - eol, 6, &off, &cl) < 0) {
-                snprintf(err, errlen, "%s:%u: the row of %s has no %s cell", rc->path, rc->row_line,
-                         task, last_run ? "Last run" : "Status");
-                return -EINVAL;
-            }
-            if (cl == strlen(value) && memcmp(l->p + off, value, cl) == 0)
-                return 0; /* already reads so */
-            bool pad_l = cl == 0 && off > 0 && l->p[off - 1] == '|'; /* "||" */
-            bool pad_r = cl == 0 && off < l->n && l->p[off] == '|';   /* "| |", "||" */
-            char *text = NULL;
-            if (asprintf(&text, "%.*s%s%s%s%.*s", (int)off, l->p, pad_l ? " " : "", value,
-                         pad_r ? " " : "", (int)(l->n - off - cl), l->p + off + cl) < 0)
-                return -ENOMEM;
-            r = rep_edits_add(&rc->e, rc->row_line, 0, 0, text);
-            if (r == 0)
-                r = rep_ops(&rc->d, &rc->e, &rc->ops, &rc->nops);
-            return r;
+            last_run = cat.last_run_column;
+            rc->buf = buf;
+            rc->len = len;
+            buf = NULL;
         }
         aa_catalog_done(&cat);
+        if (rc->buf && !rc->path) {
+            aa_strv_free(paths);
+            return -ENOMEM;
+        }
     }
     aa_strv_free(paths);
-    return 0;
+    if (!rc->path) {
+        if (load_err[0]) {
+            snprintf(err, errlen, "no readable catalog has a row for %s: %s", task, load_err);
+            return -EIO;
+        }
+        return 0;
+    }
+    if (!rc->has_column)
+        return 0;
+    char value[64];
+    if (last_run)
+        (void)snprintf(value, sizeof value, "%s %.10s", status, date);
+    else
+        (void)snprintf(value, sizeof value, "%s", status);
+    const char *rel = rc->path;
+    if (strncmp(rel, real, root_len) == 0 && rel[root_len] == '/')
+        rel += root_len + 1;
+    rc->label = strdup(rel);
+    if (!rc->label)
+        return -ENOMEM;
+    r = rep_split(rc->buf, rc->len, &rc->d);
+    if (r < 0)
+        return r;
+    if (rc->row_line == 0 || rc->row_line > rc->d.n)
+        return -EINVAL; /* the parser's line is in this very buffer */
+    const struct rep_line *l = &rc->d.lines[rc->row_line - 1];
+    size_t eol = rep_eol_len(l->p, l->n), off = 0, cl = 0;
+    if (aa_catalog_cell_span(l->p, l->n - eol, 6, &off, &cl) < 0) {
+        snprintf(err, errlen, "%s:%u: the row of %s has no %s cell", rc->path, rc->row_line, task,
+                 last_run ? "Last run" : "Status");
+        return -EINVAL;
+    }
+    if (cl == strlen(value) && memcmp(l->p + off, value, cl) == 0)
+        return 0; /* already reads so */
+    bool pad_l = cl == 0 && off > 0 && l->p[off - 1] == '|'; /* "||" */
+    bool pad_r = cl == 0 && off < l->n && l->p[off] == '|';   /* "| |", "||" */
+    char *text = NULL;
+    if (asprintf(&text, "%.*s%s%s%s%.*s", (int)off, l->p, pad_l ? " " : "", value,
+                 pad_r ? " " : "", (int)(l->n - off - cl), l->p + off + cl) < 0)
+        return -ENOMEM;
+    r = rep_edits_add(&rc->e, rc->row_line, 0, 0, text);
+    if (r == 0)
+        r = rep_ops(&rc->d, &rc->e, &rc->ops, &rc->nops);
+    return r;
 }
 
 /* Tick "Task marked executed in the Admin Task Catalog" of the Post-Execution
@@ -1031,6 +1058,8 @@ aa_cmd_report(int argc, char **argv)
     struct rep_op *ops = NULL;
     size_t nops = 0, len = 0;
     struct rep_catalog rc = {0};
+    struct rep_op *ops_plain = NULL; /* the document's changes without the catalog item's tick */
+    size_t nops_plain = 0, nplain = 0;
 
     if (!log) {
         aa_log("report: no journal: give --log FILE (neither config log, XDG_STATE_HOME nor HOME is set)");
@@ -1111,10 +1140,16 @@ aa_cmd_report(int argc, char **argv)
             catalog_failed = true;
             rep_catalog_done(&rc);
             rc = (struct rep_catalog){0};
-        } else if (rc.has_column && strcmp(v.status, "executed") == 0) {
-            r = rep_tick_catalog_item(&t, &d, &e);
         }
     }
+    /* The document's ops without, then with, the ticked catalog item: the
+     * tick is written only once the catalog says so (ops_plain and ops share
+     * the edit texts, which stay put while e grows). */
+    if (r == 0)
+        r = rep_ops(&d, &e, &ops_plain, &nops_plain);
+    nplain = e.n;
+    if (r == 0 && rc.has_column && strcmp(v.status, "executed") == 0)
+        r = rep_tick_catalog_item(&t, &d, &e);
     if (r == 0)
         r = rep_ops(&d, &e, &ops, &nops);
     if (r < 0) {
@@ -1165,9 +1200,29 @@ aa_cmd_report(int argc, char **argv)
         ret = catalog_failed ? 1 : 0;
         goto out;
     }
-    if (e.n) {
+    /* Two files, not one transaction: the catalog first, so the document
+     * ticks its catalog item only once the row really says so; a catalog
+     * that cannot be written leaves the document reported without the tick,
+     * and running report again finishes the row. */
+    bool ticked = e.n > nplain;
+    if (rc.e.n) {
         err[0] = '\0';
-        r = rep_write_atomic(docpath, buf, len, ops, nops, err, sizeof(err));
+        r = rep_write_atomic(rc.path, rc.buf, rc.len, AA_CATALOG_MAX_BYTES, rc.ops, rc.nops, err,
+                             sizeof(err));
+        if (r < 0) {
+            aa_log("report: catalog %s; the document is reported, its catalog row is not",
+                   err[0] ? err : strerror(-r));
+            catalog_failed = true;
+            ticked = false;
+        } else {
+            aa_log("report: %s:%u: catalog row of %s now says %s", rc.path, rc.row_line, o.task,
+                   v.status);
+        }
+    }
+    if (ticked ? e.n > 0 : nplain > 0) {
+        err[0] = '\0';
+        r = rep_write_atomic(docpath, buf, len, AA_TASK_MAX_BYTES, ticked ? ops : ops_plain,
+                             ticked ? nops : nops_plain, err, sizeof(err));
         if (r < 0) {
             aa_log("report: %s", err[0] ? err : strerror(-r));
             goto out;
@@ -1175,22 +1230,11 @@ aa_cmd_report(int argc, char **argv)
         aa_log("report: %s: Execution log filled from session %s%s%s", docpath, s->id,
                v.status ? ", Status " : "", v.status ? v.status : "");
     }
-    if (rc.e.n) {
-        /* a second file, not one transaction: when this fails the document
-         * is already done, and running report again updates just the row */
-        err[0] = '\0';
-        r = rep_write_atomic(rc.path, rc.buf, rc.len, rc.ops, rc.nops, err, sizeof(err));
-        if (r < 0) {
-            aa_log("report: catalog %s", err[0] ? err : strerror(-r));
-            goto out;
-        }
-        aa_log("report: %s:%u: catalog row of %s now says %s", rc.path, rc.row_line, o.task,
-               v.status);
-    }
     ret = catalog_failed ? 1 : 0;
 
 out:
     rep_catalog_done(&rc);
+    free(ops_plain);
     free(ops);
     rep_edits_done(&e);
     free(d.lines);

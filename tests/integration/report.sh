@@ -218,6 +218,43 @@ check "row without a Status cell: document reported anyway (golden, not ticked)"
 check "row without a Status cell: catalog untouched" same "$CAT" "$T/cat-short"
 grep -q 'has no Status cell' "$T/err" && ok "row without a Status cell: said on stderr" || fail "short row msg" "$(cat "$T/err")"
 
+# a 1.3 MB catalog (over the document limit, under the catalog's 4 MiB) is edited like any other
+printf '## Admin Task Catalog\n| Task ID | Name | Category | Invoked by | Approval | Rollback | Status |\n|---|---|---|---|---|---|---|\n| ADM-002 | Backfill `user.locale` from browser headers | data-fix | a | b | c | approved |\n\n' >"$CAT"
+python3 -c 'import sys; sys.stdout.write(("notes " * 15 + "\n") * 15000)' >>"$CAT"
+cp "$CAT" "$T/cat-big"
+fresh ADM-002
+report --task ADM-002 --session "$S1" --config "$T/agg.json" --write
+check "1.3 MB catalog: write exits 0" [ "$rc" -eq 0 ]
+check "1.3 MB catalog: the row says executed" grep -q '^| ADM-002 .*| executed |$' "$CAT"
+check "1.3 MB catalog: the document's catalog item ticked" grep -qx -- '- \[x\] Task marked executed in the Admin Task Catalog' "$TD/ADM-002.md"
+
+# a catalog that cannot be written (read-only bind mount, root only): the
+# document is reported without the tick, the row untouched, exit 1
+if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+    cp "$T/cat-big" "$CAT"
+    fresh ADM-002
+    set +e
+    unshare -m sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"' sh \
+        "$(dirname "$CAT")" "$AA_BIN" report --log "$JOURNAL" --tasks-dir "$TD" --task ADM-002 --session "$S1" \
+        --config "$T/agg.json" --write >"$T/out" 2>"$T/err"
+    rc=$?
+    check "read-only catalog: exit 1" [ "$rc" -eq 1 ]
+    check "read-only catalog: row untouched" same "$CAT" "$T/cat-big"
+    check "read-only catalog: document reported, catalog item NOT ticked (the golden)" same "$TD/ADM-002.md" "$FX/ADM-002.executed.md"
+    grep -q 'catalog .*its catalog row is not' "$T/err" && ok "read-only catalog: said on stderr" || fail "ro catalog msg" "$(cat "$T/err")"
+else
+    ok "# skip: read-only catalog test needs root and mount namespaces"
+fi
+
+# a catalog over 4 MiB: not silently skipped: said, document reported, exit 1
+cp "$T/cat-big" "$CAT"
+python3 -c 'import sys; sys.stdout.write("x" * (4 * 1024 * 1024))' >>"$CAT"
+fresh ADM-002
+report --task ADM-002 --session "$S1" --config "$T/agg.json" --write
+check "5 MB catalog: exit 1" [ "$rc" -eq 1 ]
+check "5 MB catalog: document reported (golden, not ticked)" same "$TD/ADM-002.md" "$FX/ADM-002.executed.md"
+grep -q 'no readable catalog has a row for ADM-002' "$T/err" && ok "5 MB catalog: said on stderr" || fail "big catalog msg" "$(cat "$T/err")"
+
 # a rollback session: the row says reverted
 printf '## Admin Task Catalog\n| Task ID | Name | Category | Invoked by | Approval | Rollback | Status |\n|---|---|---|---|---|---|---|\n| ADM-004 | x | maintenance | y | z | w | executed |\n' >"$CAT"
 fresh ADM-004
