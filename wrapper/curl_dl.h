@@ -4,7 +4,8 @@
  * gnutls, ...) into every admin-audit process, a third of its start-up time,
  * for a sink most sessions never open.  The forwarder of an http(s) target
  * loads it instead (dlopen of the soname the headers were built for), the way
- * systemd loads its optional libraries. */
+ * systemd loads its optional libraries; the wrapper only probes the load in a
+ * short-lived child, to say on the operator's terminal when it fails. */
 #pragma once
 
 #include <curl/curl.h>

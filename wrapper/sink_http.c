@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "sink.h"
 #include "util.h"
@@ -271,17 +273,26 @@ aa_sink_http_init(struct aa_sink *s)
         return r;
     }
     s->impl = &http_impl;
-    /* Here, in the process that still has the operator's stderr (the
-     * forwarder's own goes to /dev/null): a missing libcurl is said now.
-     * Forwarding never stops the command; the records stay spooled. */
-    char why[256];
-    p->C = aa_curl_get(why, sizeof why);
-    if (!p->C) {
-        cleanup_free char *red = aa_sink_redact_url(s->target->url);
+    /* This runs in the wrapper, which still has the operator's stderr (the
+     * forwarder's own goes to /dev/null) but must not map libcurl and its
+     * dependencies itself: a short-lived child tries the load and says why
+     * it failed.  Forwarding never stops the command; the records stay
+     * spooled.  The forwarder loads libcurl on first use (ensure_handle). */
+    cleanup_free char *red = aa_sink_redact_url(s->target->url);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char why[256];
+        if (aa_curl_get(why, sizeof why))
+            _exit(0);
         aa_log("forward %s: cannot load libcurl (%s); its records stay spooled until it can be "
                "loaded (apt-get install libcurl4)",
                red ? red : "http target", why);
+        _exit(1);
     }
+    int st;
+    while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
     return 0;
 }
 

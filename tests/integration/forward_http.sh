@@ -68,6 +68,16 @@ check "lines: native records (schema admin-audit/1)" grep -q '"schema":"admin-au
 # does not link it, so sessions without an http target never map it
 check "admin-audit does not link libcurl" bash -c "! readelf -d '$AA_BIN' | grep -q 'NEEDED.*libcurl'"
 check "a plain run does not map libcurl" bash -c "LD_DEBUG=files '$AA_BIN' --version >'$T/ld.out' 2>&1 && grep -q libjson-c '$T/ld.out' && ! grep -q libcurl '$T/ld.out'"
+# a session with an http target: the forwarder loads libcurl, the wrapper
+# (the command's parent) does not, and the records arrive
+P=$T/proj
+aa_project "$P"
+aa_task "$P" ADM-001 'grep -c libcurl /proc/$PPID/maps; true'
+rm -f "$T/store.jsonl"
+(cd "$P" && aa_env "$AA_BIN" --tasks-dir "$P/.aiwg/admin-tasks" --config "$T/none.json" \
+    --log "$T/sess.jsonl" --forward "http://127.0.0.1:$PORT/lines" --task ADM-001) >"$T/out" 2>"$T/err"
+check "http target in a session: the wrapper maps no libcurl" [ "$(head -1 "$T/out")" = 0 ]
+check "http target in a session: the records arrived" grep -q '"action":"session.end"' "$T/store.jsonl"
 
 # Without a loadable libcurl (here: /dev/null bind-mounted over it in a
 # private mount namespace, root only) an http target says why once and
