@@ -30,6 +30,7 @@
 #include <json-c/json.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,8 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
@@ -58,6 +61,9 @@
 #else
 #define AA_SO_PEERPIDFD SO_PEERPIDFD
 #endif
+#define AA_SO_PASSPIDFD 76 /* Linux 6.5 */
+#define AA_SCM_PIDFD 0x04  /* Linux 6.5 */
+#define AA_PIDFS_MAGIC 0x50494446 /* linux/magic.h, 6.9: pidfds have an inode each */
 
 enum conn_state { CONN_ATTEMPT, CONN_RESULT, CONN_DONE };
 
@@ -99,6 +105,8 @@ struct aa_channel {
     } members[AA_MEMBER_CACHE];
     size_t members_next;
     bool no_peerpidfd; /* SO_PEERPIDFD or PIDFD_GET_INFO missing: /proc path */
+    bool dgram_pidfd;  /* datagrams carry the sender's pidfd (SO_PASSPIDFD) and
+                        * pidfds have an inode per process (pidfs) */
     size_t n_parked;   /* connections in CONN_RESULT (one descriptor each) */
     size_t park_scan_at; /* n_parked that triggers a scan for EOF; 0 = not computed yet */
     size_t members_cap;  /* member-cache entries used (<= AA_MEMBER_CACHE); 0 = not yet */
@@ -201,18 +209,51 @@ set_id_str(struct json_object *rec, const char *path, int64_t v)
  * so its pid cannot have been reused by a stranger.  An unknown pid is then
  * checked by one /proc read (its parent) when the parent is the wrapper or a
  * live cached member; only otherwise the whole ancestry is walked. */
-static bool
-member_cached(struct aa_channel *ch, pid_t pid)
+/* A live cached member with that pid: 1.  Otherwise -1 when an entry of
+ * that pid is cached but its process has exited (*dead = its slot: the
+ * pidfd still names that very process, which a datagram it sent before it
+ * exited can be matched against), or 0.  A dead entry never hides a newer
+ * live one of the same pid. */
+static int
+member_lookup(struct aa_channel *ch, pid_t pid, size_t *dead)
 {
+    int r = 0;
     for (size_t i = 0; i < AA_MEMBER_CACHE; i++) {
         if (ch->members[i].pid != pid)
             continue;
         struct pollfd p = {.fd = ch->members[i].pidfd, .events = POLLIN};
-        bool alive = poll(&p, 1, 0) == 0; /* POLLIN: exited; POLLNVAL: not ours */
-        ch->members[i].hot = alive;
-        return alive;
+        if (poll(&p, 1, 0) == 0) { /* POLLIN: exited; POLLNVAL: not ours */
+            ch->members[i].hot = true;
+            return 1;
+        }
+        ch->members[i].hot = false; /* gone: first to be replaced */
+        if (dead)
+            *dead = i;
+        r = -1;
     }
-    return false;
+    return r;
+}
+
+static bool
+member_cached(struct aa_channel *ch, pid_t pid)
+{
+    return member_lookup(ch, pid, NULL) == 1;
+}
+
+/* Close up to n cached pidfds (cold entries first) to free descriptors. */
+static size_t
+member_evict(struct aa_channel *ch, size_t n)
+{
+    size_t done = 0;
+    for (int pass = 0; pass < 2 && done < n; pass++)
+        for (size_t i = 0; i < AA_MEMBER_CACHE && done < n; i++)
+            if (ch->members[i].pid > 0 && (pass == 1 || !ch->members[i].hot)) {
+                (void)close(ch->members[i].pidfd);
+                ch->members[i].pid = 0;
+                ch->members[i].hot = false;
+                done++;
+            }
+    return done;
 }
 
 
@@ -295,13 +336,19 @@ member_peer(struct aa_channel *ch, int sock, pid_t *pid)
     socklen_t pl = sizeof pfd;
     if (getsockopt(sock, SOL_SOCKET, AA_SO_PEERPIDFD, &pfd, &pl) < 0 || pfd < 0) {
         int e = pfd < 0 && errno == 0 ? EINVAL : errno;
-        return e == ESRCH ? 0 : fd_short(e) ? -2 : -1;
+        if (fd_short(e))
+            return -2;
+        /* only an unknown option means "this kernel has none"; EINVAL,
+         * ENOENT, ESRCH: a peer already gone (6.13: EINVAL for a reaped one) */
+        return e == ENOPROTOOPT ? -1 : 0;
     }
     pid_t pp = 0;
     int r = aa_pidfd_ids(pfd, pid, &pp);
     if (r < 0) {
         (void)close(pfd);
-        return r == -ESRCH ? 0 : fd_short(-r) ? -2 : -1;
+        if (fd_short(-r))
+            return -2;
+        return r == -ENOTTY || r == -EINVAL || r == -ENOSYS ? -1 : 0;
     }
     if (member_cached(ch, *pid)) {
         (void)close(pfd);
@@ -316,6 +363,7 @@ member_peer(struct aa_channel *ch, int sock, pid_t *pid)
             /* the /proc walk ran out of descriptors: take back the parked
              * connections' and walk again, rather than refuse a member */
             (void)parked_scan(ch, 0);
+            errno = 0;
             ok = aa_session_is_member(ch->s, *pid);
         }
         if (!ok) {
@@ -349,6 +397,52 @@ member(struct aa_channel *ch, pid_t pid)
     }
     member_add(ch, pid, 0);
     return true;
+}
+
+/* Two pidfds name the same process (pidfs: one inode per process). */
+static bool
+same_process(int a, int b)
+{
+    struct stat sa, sb;
+    return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+/* The sender of a datagram report, pid from SCM_CREDENTIALS and, when the
+ * kernel passes it, its pidfd from SCM_PIDFD (*pidfd: taken into the member
+ * cache, then set to -1).  A sender may have exited by the time its report
+ * is read (a connect right before _exit): then it is still recognised when
+ * its pidfd is the very process a cached member entry pins, or, while it is
+ * a zombie, by its parent.  Returns 1 member, 0 stranger, -1 gone and not
+ * verifiable (counted as lost by the caller). */
+static int
+member_dgram(struct aa_channel *ch, pid_t pid, int *pidfd)
+{
+    if (pid <= 0)
+        return 0;
+    size_t dead = 0;
+    int c = member_lookup(ch, pid, &dead);
+    if (c == 1)
+        return 1;
+    if (*pidfd < 0)
+        return member(ch, pid) ? 1 : kill(pid, 0) < 0 && errno == ESRCH ? -1 : 0;
+    if (c == -1 && same_process(*pidfd, ch->members[dead].pidfd))
+        return 1;
+    pid_t p = 0, pp = 0;
+    int r = aa_pidfd_ids(*pidfd, &p, &pp);
+    if (r == -ESRCH)
+        return -1; /* exited and reaped, never cached: nothing left to ask */
+    if (r < 0)
+        return member(ch, pid) ? 1 : 0;
+    if (!(pp > 0 && (pp == aa_session_wrapper_pid(ch->s) || member_cached(ch, pp)))) {
+        if (!aa_session_is_member(ch->s, p))
+            return aa_pidfd_ids(*pidfd, &p, &pp) == -ESRCH ? -1 : 0;
+        if (pp > 1)
+            member_add(ch, pp, p);
+    }
+    member_keep(ch, p, *pidfd);
+    *pidfd = -1;
+    return 1;
 }
 
 /* ---- process.exec ----------------------------------------------------------- */
@@ -1013,6 +1107,8 @@ do_accept(struct aa_channel *ch)
             (void)parked_scan(ch, 0);
             m = member_peer(ch, fd, &peer);
         }
+        if (m == -2 && member_evict(ch, 8) > 0) /* then the cache's own */
+            m = member_peer(ch, fd, &peer);
         if (m == -1) {
             ch->no_peerpidfd = true; /* this kernel: the /proc path from now on */
             struct ucred cred = {.pid = 0};
@@ -1143,7 +1239,7 @@ do_dgram(struct aa_channel *ch)
         char buf[AA_PROTO_DGRAM_MAX + 64];
         union {
             struct cmsghdr h;
-            char b[CMSG_SPACE(sizeof(struct ucred))];
+            char b[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int))];
         } cbuf;
         struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
         struct msghdr mh = {.msg_iov = &iov,
@@ -1159,11 +1255,20 @@ do_dgram(struct aa_channel *ch)
             return -errno;
         }
         struct ucred cred = {.pid = 0};
-        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS &&
-                cm->cmsg_len >= CMSG_LEN(sizeof cred))
+        cleanup_fd int pidfd = -1; /* SCM_PIDFD: installed for us, closed here */
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+            if (cm->cmsg_level != SOL_SOCKET)
+                continue;
+            if (cm->cmsg_type == SCM_CREDENTIALS && cm->cmsg_len >= CMSG_LEN(sizeof cred))
                 memcpy(&cred, CMSG_DATA(cm), sizeof cred);
-        if (!member(ch, cred.pid))
+            else if (cm->cmsg_type == AA_SCM_PIDFD && cm->cmsg_len >= CMSG_LEN(sizeof(int)) &&
+                     pidfd < 0)
+                memcpy(&pidfd, CMSG_DATA(cm), sizeof(int));
+        }
+        int m = member_dgram(ch, cred.pid, &pidfd);
+        if (m == -1)
+            counts->lost++; /* the sender is gone and cannot be told from a stranger */
+        if (m != 1)
             continue; /* not ours: cannot inject */
         struct aa_proto_hdr h;
         if ((size_t)n < sizeof h || (mh.msg_flags & MSG_TRUNC)) {
@@ -1280,6 +1385,16 @@ aa_channel_open(struct aa_session *s, struct aa_channel **ret)
         r = -errno;
         goto fail;
     }
+    /* the sender's pidfd with each report, where pidfds identify one
+     * process each (pidfs): a report from a process that exited before it
+     * was read can still be told from a stranger's (member_dgram) */
+    int self = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    struct statfs sfs;
+    if (self >= 0 && fstatfs(self, &sfs) == 0 && (unsigned long)sfs.f_type == AA_PIDFS_MAGIC &&
+        setsockopt(ch->dfd, SOL_SOCKET, AA_SO_PASSPIDFD, &one, sizeof one) == 0)
+        ch->dgram_pidfd = true;
+    if (self >= 0)
+        (void)close(self);
     if (setsockopt(ch->dfd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof rcv) < 0)
         (void)setsockopt(ch->dfd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
     if ((r = bind_abstract(ch->lfd, ch->base, 'x')) < 0 ||
