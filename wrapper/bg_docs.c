@@ -388,7 +388,9 @@ aa_breakglass_link_postmortem(const char *stub_path, const char *pm_path, const 
         free(b.p);
         return -errno;
     }
-    r = aa_write_all(fd, b.p, b.len);
+    r = fchmod(fd, st.st_mode & 07777) < 0 ? -errno : 0; /* not the umask's */
+    if (r == 0)
+        r = aa_write_all(fd, b.p, b.len);
     free(b.p);
     if (r == 0 && fsync(fd) < 0)
         r = -errno;
@@ -397,6 +399,14 @@ aa_breakglass_link_postmortem(const char *stub_path, const char *pm_path, const 
     if (r < 0) {
         (void)unlink(tmp);
         return r;
+    }
+    cleanup_free char *dir = strdup(stub_path);
+    char *slash = dir ? strrchr(dir, '/') : NULL;
+    if (slash) {
+        *slash = '\0';
+        cleanup_fd int dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0)
+            (void)fsync(dfd);
     }
     *changed = true;
     return 0;

@@ -64,21 +64,29 @@ else
     fail "as PID 1: wrapper not found under unshare"
 fi
 
-# docker stop at start-up: one SIGTERM as soon as the wrapper exists.  It
-# usually lands after the wrapper blocked its signals (then it is forwarded);
-# when it lands before, the early handlers end the wrapper as the signal ends
-# any other process.  Either way the session ends at once, instead of a PID 1
-# that ignores the signal and runs the 30 s command.  (This check cannot force
-# the early window; the handlers' reason is in run.c, pid1_early_handlers.)
+# docker stop at start-up: one SIGTERM as soon as the wrapper has claimed it.
+# It lands either while the early handler is in place (the wrapper ends as the
+# signal ends any other process) or once signals are blocked for the signalfd
+# (it is forwarded).  Either way the session ends at once, instead of a PID 1
+# that ignores the signal and runs the 30 s command.
 : >"$JOURNAL"
 set +e
 start=$(date +%s)
 (cd "$P" && exec unshare -p -f --mount-proc env "${AA_ENV[@]}" "$AA_BIN" $(aa_opts) --seccomp off --task ADM-001) \
     >"$T/out" 2>"$T/err" &
 outer=$!
+# as soon as the wrapper has claimed SIGTERM, caught (its early handler) or
+# blocked (its signalfd); before that the kernel drops it for any PID 1
+sigterm_claimed() { # PID
+    local k v
+    while read -r k v; do
+        case $k in SigCgt: | SigBlk:) (( 0x$v & 0x4000 )) && return 0 ;; esac
+    done <"/proc/$1/status" 2>/dev/null
+    return 1
+}
 for _ in $(seq 400); do
     wp=$(pgrep -P "$outer" 2>/dev/null | head -1)
-    [ -n "$wp" ] && break
+    [ -n "$wp" ] && sigterm_claimed "$wp" && break
     sleep 0.005
 done
 [ -n "$wp" ] && kill -TERM "$wp"
