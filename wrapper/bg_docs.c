@@ -373,41 +373,11 @@ aa_breakglass_link_postmortem(const char *stub_path, const char *pm_path, const 
         return -ENOMEM;
     }
     struct stat st;
-    if (stat(stub_path, &st) < 0) {
-        free(b.p);
-        return -errno;
-    }
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.%d.tmp", stub_path, (int)getpid()) >= (int)sizeof tmp) {
-        free(b.p);
-        return -ENAMETOOLONG;
-    }
-    cleanup_fd int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                             st.st_mode & 07777);
-    if (fd < 0) {
-        free(b.p);
-        return -errno;
-    }
-    r = fchmod(fd, st.st_mode & 07777) < 0 ? -errno : 0; /* not the umask's */
-    if (r == 0)
-        r = aa_write_all(fd, b.p, b.len);
+    r = stat(stub_path, &st) < 0 ? -errno
+                                  : aa_replace_file(stub_path, b.p, b.len, st.st_mode & 07777);
     free(b.p);
-    if (r == 0 && fsync(fd) < 0)
-        r = -errno;
-    if (r == 0 && rename(tmp, stub_path) < 0)
-        r = -errno;
-    if (r < 0) {
-        (void)unlink(tmp);
+    if (r < 0)
         return r;
-    }
-    cleanup_free char *dir = strdup(stub_path);
-    char *slash = dir ? strrchr(dir, '/') : NULL;
-    if (slash) {
-        *slash = '\0';
-        cleanup_fd int dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0)
-            (void)fsync(dfd);
-    }
     *changed = true;
     return 0;
 }

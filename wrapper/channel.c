@@ -323,6 +323,24 @@ fd_short(int e)
     return e == EMFILE || e == ENFILE || e == ENOMEM || e == ENOBUFS;
 }
 
+/* pid, whose parent was pp when read: a member when pp is the wrapper or a
+ * live cached member (a live pp cannot have been reused since, so pid is its
+ * child), else when the whole ancestry walk says so; then pp is cached too,
+ * so its next child (the shell of an exec loop never reports itself) costs
+ * one read.  false with errno as the walk left it. */
+static bool
+member_via_parent(struct aa_channel *ch, pid_t pid, pid_t pp)
+{
+    if (pp > 0 && (pp == aa_session_wrapper_pid(ch->s) || member_cached(ch, pp)))
+        return true;
+    errno = 0;
+    if (!aa_session_is_member(ch->s, pid))
+        return false;
+    if (pp > 1)
+        member_add(ch, pp, pid);
+    return true;
+}
+
 /* The peer of an exec connection, by the pidfd the kernel hands out for it
  * (SO_PEERPIDFD, Linux 6.5+) and PIDFD_GET_INFO (6.13+): two syscalls for
  * pid and parent, where the /proc path below costs five and a pidfd_open.
@@ -354,25 +372,17 @@ member_peer(struct aa_channel *ch, int sock, pid_t *pid)
         (void)close(pfd);
         return 1;
     }
-    /* pp was the parent when read; a live cached pp (pidfd not readable)
-     * cannot have been reused since, so *pid is its child */
-    if (!(pp > 0 && (pp == aa_session_wrapper_pid(ch->s) || member_cached(ch, pp)))) {
-        errno = 0;
-        bool ok = aa_session_is_member(ch->s, *pid);
-        if (!ok && fd_short(errno) && ch->n_parked > 0) {
-            /* the /proc walk ran out of descriptors: take back the parked
-             * connections' and walk again, rather than refuse a member */
-            (void)parked_scan(ch, 0);
-            errno = 0;
-            ok = aa_session_is_member(ch->s, *pid);
-        }
-        if (!ok) {
-            bool short_now = fd_short(errno);
-            (void)close(pfd);
-            return short_now ? -2 : 0;
-        }
-        if (pp > 1)
-            member_add(ch, pp, *pid);
+    bool ok = member_via_parent(ch, *pid, pp);
+    if (!ok && fd_short(errno) && ch->n_parked > 0) {
+        /* the /proc walk ran out of descriptors: take back the parked
+         * connections' and walk again, rather than refuse a member */
+        (void)parked_scan(ch, 0);
+        ok = member_via_parent(ch, *pid, pp);
+    }
+    if (!ok) {
+        bool short_now = fd_short(errno);
+        (void)close(pfd);
+        return short_now ? -2 : 0;
     }
     member_keep(ch, *pid, pfd);
     return 1;
@@ -385,16 +395,8 @@ member(struct aa_channel *ch, pid_t pid)
         return false;
     if (member_cached(ch, pid))
         return true;
-    pid_t pp = aa_proc_ppid(pid);
-    bool ok = pp > 0 && (pp == aa_session_wrapper_pid(ch->s) || member_cached(ch, pp));
-    if (!ok) {
-        if (!aa_session_is_member(ch->s, pid))
-            return false;
-        /* the walk went through the parent: cache it too, so its next child
-         * (the shell of an exec loop never reports itself) costs one read */
-        if (pp > 1)
-            member_add(ch, pp, pid);
-    }
+    if (!member_via_parent(ch, pid, aa_proc_ppid(pid)))
+        return false;
     member_add(ch, pid, 0);
     return true;
 }
@@ -434,12 +436,8 @@ member_dgram(struct aa_channel *ch, pid_t pid, int *pidfd)
         return -1; /* exited and reaped, never cached: nothing left to ask */
     if (r < 0)
         return member(ch, pid) ? 1 : 0;
-    if (!(pp > 0 && (pp == aa_session_wrapper_pid(ch->s) || member_cached(ch, pp)))) {
-        if (!aa_session_is_member(ch->s, p))
-            return aa_pidfd_ids(*pidfd, &p, &pp) == -ESRCH ? -1 : 0;
-        if (pp > 1)
-            member_add(ch, pp, p);
-    }
+    if (!member_via_parent(ch, p, pp))
+        return aa_pidfd_ids(*pidfd, &p, &pp) == -ESRCH ? -1 : 0;
     member_keep(ch, p, *pidfd);
     *pidfd = -1;
     return 1;

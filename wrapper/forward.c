@@ -148,13 +148,11 @@ int
 aa_forward_cursor_save(const char *path, const char *url, const char *ack,
                        const struct aa_forward_cursor *c)
 {
-    cleanup_free char *tmp = NULL, *dir = NULL, *red = aa_sink_redact_url(url);
+    cleanup_free char *red = aa_sink_redact_url(url), *line = NULL;
     struct json_object *o = json_object_new_object();
     char ts[AA_TIMESTAMP_MAX];
     struct timespec now;
-    const char *s;
-    char *slash;
-    int fd, dfd, r;
+    int r;
 
     if (!o || !red) {
         json_object_put(o);
@@ -167,47 +165,30 @@ aa_forward_cursor_save(const char *path, const char *url, const char *ack,
     json_object_object_add(o, "offset", json_object_new_int64((int64_t)c->offset));
     json_object_object_add(o, "event_id", c->event_id ? json_object_new_string(c->event_id) : NULL);
     json_object_object_add(o, "updated", json_object_new_string(ts));
-    s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0 || !(dir = strdup(path))) {
-        json_object_put(o);
+    const char *js =
+        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    r = js ? asprintf(&line, "%s\n", js) : -1;
+    json_object_put(o);
+    if (r < 0) {
+        line = NULL;
         return -ENOMEM;
     }
-    slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0 && errno == ENOENT) {
-        r = aa_mkdir_p(dir, 0700);
-        if (r < 0) {
-            json_object_put(o);
-            return r;
+    size_t len = (size_t)r;
+    r = aa_replace_file(path, line, len, 0600);
+    if (r == -ENOENT) { /* the cursors directory, on first use */
+        cleanup_free char *dir = strdup(path);
+        char *slash = dir ? strrchr(dir, '/') : NULL;
+        if (!dir)
+            return -ENOMEM;
+        if (slash) {
+            *slash = '\0';
+            r = aa_mkdir_p(dir, 0700);
+            if (r < 0)
+                return r;
         }
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        r = aa_replace_file(path, line, len, 0600);
     }
-    if (fd < 0) {
-        r = -errno;
-        json_object_put(o);
-        return r;
-    }
-    r = aa_write_all(fd, s, strlen(s));
-    if (r == 0)
-        r = aa_write_all(fd, "\n", 1);
-    json_object_put(o);
-    if (r == 0 && fsync(fd) < 0)
-        r = -errno;
-    close(fd);
-    if (r == 0 && rename(tmp, path) < 0)
-        r = -errno;
-    if (r < 0) {
-        (void)unlink(tmp);
-        return r;
-    }
-    dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
-    }
-    return 0;
+    return r;
 }
 
 /* --------------------------------------------------------------- reader */

@@ -31,24 +31,25 @@ add_member(struct json_object *obj, const char *key, struct json_object *val)
     return 0;
 }
 
-/* A string member from bytes that the caller guarantees are UTF-8 and NUL-free,
- * or NULL -> JSON null. */
+/* A JSON string of NUL-terminated s, invalid UTF-8 replaced by U+FFFD; NULL
+ * on ENOMEM. */
+static struct json_object *
+utf8_string(const char *s)
+{
+    size_t n = strlen(s);
+    if (aa_utf8_valid(s, n))
+        return json_object_new_string_len(s, (int)n);
+    cleanup_free char *fixed = aa_utf8_sanitize(s, n);
+    return fixed ? json_object_new_string(fixed) : NULL;
+}
+
+/* A string member (see utf8_string), or NULL -> JSON null. */
 static int
 add_str(struct json_object *obj, const char *key, const char *s)
 {
     struct json_object *v = NULL;
-    if (s) {
-        if (aa_utf8_valid(s, strlen(s))) {
-            v = json_object_new_string(s);
-        } else {
-            cleanup_free char *fixed = aa_utf8_sanitize(s, strlen(s));
-            if (!fixed)
-                return -ENOMEM;
-            v = json_object_new_string(fixed);
-        }
-        if (!v)
-            return -ENOMEM;
-    }
+    if (s && !(v = utf8_string(s)))
+        return -ENOMEM;
     return add_member(obj, key, v); /* steals v */
 }
 
@@ -149,16 +150,7 @@ aa_rec_set_str(struct json_object *rec, const char *dotted, const char *s)
 {
     if (!s)
         return aa_rec_set(rec, dotted, NULL);
-    struct json_object *v;
-    size_t n = strlen(s);
-    if (aa_utf8_valid(s, n)) {
-        v = json_object_new_string_len(s, (int)n);
-    } else {
-        cleanup_free char *fixed = aa_utf8_sanitize(s, n);
-        if (!fixed)
-            return -ENOMEM;
-        v = json_object_new_string(fixed);
-    }
+    struct json_object *v = utf8_string(s);
     if (!v)
         return -ENOMEM;
     return aa_rec_set(rec, dotted, v); /* steals v */

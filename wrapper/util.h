@@ -58,6 +58,12 @@ int aa_safe_close(int fd);
  * progress is an error (-EIO); returns 0 or -errno. */
 int aa_write_all(int fd, const void *buf, size_t len);
 
+/* Replace path with buf[0..len) atomically: a temporary beside it
+ * ("<path>.tmp.<pid>", mode exactly, not the umask's), fsync, rename(2),
+ * fsync of the directory.  0 or -errno (-ENOENT: no such directory); on
+ * failure path is untouched and no temporary is left. */
+int aa_replace_file(const char *path, const void *buf, size_t len, mode_t mode);
+
 /* Read a whole file (at most max bytes, -EFBIG beyond) into a NUL-terminated
  * malloc'ed buffer.  Returns 0 or -errno; *ret_buf owned by the caller. */
 int aa_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
