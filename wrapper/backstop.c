@@ -139,13 +139,6 @@ seccomp_mode_now(void)
 
 
 
-static int
-set_id_str(struct json_object *rec, const char *path, long long v)
-{
-    char b[24];
-    (void)snprintf(b, sizeof b, "%lld", v);
-    return aa_rec_set_str(rec, path, b);
-}
 
 
 /* ---- the filter ------------------------------------------------------------------ */
@@ -514,9 +507,9 @@ exec_record(struct aa_backstop *b, const struct aa_bsproc_status *ps, pid_t tid,
     rc |= aa_rec_set_int(rec, "process.parent.pid", ps->ppid);
     if (tid != ps->tgid)
         rc |= aa_rec_set_int(rec, "process.thread.id", tid);
-    rc |= set_id_str(rec, "process.user.id", ps->euid);
-    rc |= set_id_str(rec, "process.real_user.id", ps->uid);
-    rc |= set_id_str(rec, "process.group.id", ps->egid);
+    rc |= aa_rec_set_num_str(rec, "process.user.id", ps->euid);
+    rc |= aa_rec_set_num_str(rec, "process.real_user.id", ps->uid);
+    rc |= aa_rec_set_num_str(rec, "process.group.id", ps->egid);
     rc |= aa_rec_set_str(rec, "audit.exec.api", at ? "execveat" : "execve");
     rc |= aa_rec_set_str(rec, "audit.exec.phase", "attempt");
     rc |= aa_rec_set_bytes(rec, "audit.exec.path_arg", path, strlen(path), true, counts);
@@ -639,11 +632,8 @@ connect_record(struct aa_backstop *b, const struct bs_conn *c)
     if (c->guessed)
         rc |= aa_rec_set_bool(rec, "audit.transport_guessed", true);
     rc |= aa_rec_set_str(rec, "network.type", c->family == AF_INET ? "ipv4" : "ipv6");
-    if (c->proto > 0) {
-        char pb[12];
-        (void)snprintf(pb, sizeof pb, "%d", c->proto);
-        rc |= aa_rec_set_str(rec, "network.iana_number", pb);
-    }
+    if (c->proto > 0)
+        rc |= aa_rec_set_num_str(rec, "network.iana_number", c->proto);
     rc |= aa_rec_set_str(rec, "network.direction", "egress");
     if (c->tid != c->tgid)
         rc |= aa_rec_set_int(rec, "process.thread.id", c->tid);

@@ -193,13 +193,6 @@ rnum(const struct report *r, int tag, int64_t dflt)
 
 
 
-static int
-set_id_str(struct json_object *rec, const char *path, int64_t v)
-{
-    char b[24];
-    (void)snprintf(b, sizeof b, "%lld", (long long)v);
-    return aa_rec_set_str(rec, path, b);
-}
 
 /* ---- membership ------------------------------------------------------------ */
 
@@ -470,9 +463,9 @@ exec_record(struct aa_channel *ch, pid_t peer, const struct report *r, const cha
     rc |= aa_rec_set_bytes(rec, "process.working_directory", r->str[AA_T_CWD].p ?: "",
                            r->str[AA_T_CWD].n, false, counts);
     rc |= aa_rec_set_int(rec, "process.parent.pid", rnum(r, AA_T_PPID, 0));
-    rc |= set_id_str(rec, "process.user.id", rnum(r, AA_T_EUID, -1));
-    rc |= set_id_str(rec, "process.real_user.id", rnum(r, AA_T_UID, -1));
-    rc |= set_id_str(rec, "process.group.id", rnum(r, AA_T_GID, -1));
+    rc |= aa_rec_set_num_str(rec, "process.user.id", rnum(r, AA_T_EUID, -1));
+    rc |= aa_rec_set_num_str(rec, "process.real_user.id", rnum(r, AA_T_UID, -1));
+    rc |= aa_rec_set_num_str(rec, "process.group.id", rnum(r, AA_T_GID, -1));
     if (err) {
         char b[16];
         rc |= aa_rec_set_str(rec, "error.code", aa_errno_name(err, b));
@@ -946,11 +939,8 @@ handle_connect(struct aa_channel *ch, pid_t peer, const struct report *r)
     }
     rc |= aa_rec_set_str(rec, "network.transport", aa_net_transport_name(type, proto));
     rc |= aa_rec_set_str(rec, "network.type", family == AF_INET ? "ipv4" : "ipv6");
-    if (proto > 0) {
-        char b[12];
-        (void)snprintf(b, sizeof b, "%d", proto);
-        rc |= aa_rec_set_str(rec, "network.iana_number", b);
-    }
+    if (proto > 0)
+        rc |= aa_rec_set_num_str(rec, "network.iana_number", proto);
     rc |= aa_rec_set_str(rec, "network.direction", "egress");
     if (ret != 0 && err) {
         char b[16];

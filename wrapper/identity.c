@@ -142,12 +142,9 @@ aa_identity_get(const char *claimed, struct aa_identity *id)
 int
 aa_identity_to_record(const struct aa_identity *id, struct json_object *rec)
 {
-    char num[32];
     int r = 0;
-    (void)snprintf(num, sizeof num, "%u", (unsigned)id->uid);
-    r |= aa_rec_set_str(rec, "user.id", num);
-    (void)snprintf(num, sizeof num, "%u", (unsigned)id->euid);
-    r |= aa_rec_set_str(rec, "user.effective.id", num);
+    r |= aa_rec_set_num_str(rec, "user.id", (unsigned)id->uid);
+    r |= aa_rec_set_num_str(rec, "user.effective.id", (unsigned)id->euid);
     r |= aa_rec_set_str(rec, "user.real.name", id->uid_name);
     r |= aa_rec_set_str(rec, "session.identity_source", id->source);
     if (id->has_loginuid) {

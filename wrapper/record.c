@@ -166,6 +166,14 @@ aa_rec_set_int(struct json_object *rec, const char *dotted, int64_t v)
 }
 
 int
+aa_rec_set_num_str(struct json_object *rec, const char *dotted, int64_t v)
+{
+    char b[24];
+    (void)snprintf(b, sizeof b, "%lld", (long long)v);
+    return aa_rec_set_str(rec, dotted, b);
+}
+
+int
 aa_rec_set_bool(struct json_object *rec, const char *dotted, bool v)
 {
     struct json_object *o = json_object_new_boolean(v);

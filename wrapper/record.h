@@ -56,6 +56,9 @@ int aa_rec_set(struct json_object *rec, const char *dotted, struct json_object *
 int aa_rec_set_str(struct json_object *rec, const char *dotted, const char *s); /* s must be UTF-8; NULL -> null */
 int aa_rec_set_int(struct json_object *rec, const char *dotted, int64_t v);
 int aa_rec_set_bool(struct json_object *rec, const char *dotted, bool v);
+/* A number written as a JSON string, as ECS keyword fields want it
+ * (user.id, network.iana_number). */
+int aa_rec_set_num_str(struct json_object *rec, const char *dotted, int64_t v);
 
 /* Outside bytes: validated, U+FFFD-replaced, raw kept under audit.raw.
  * Value redaction (token shapes, URL userinfo) applied when redact is true;
